@@ -1,0 +1,52 @@
+# Two commands do all the set-up on a fresh machine:
+#   make demo   creates .venv if needed, installs, opens the console on the embedded mock
+#   make test   the same venv, then lint, format check, layer check and the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint proto screenshots bench clean help
+
+help:
+	@echo "make demo         open the console on the embedded mock IPC (creates .venv on first use)"
+	@echo "make test         lint, layer check and all tests (what CI runs)"
+	@echo "make proto        regenerate hmi/pb from proto/"
+	@echo "make screenshots  render docs/screenshots/*.png from the mock scenarios"
+	@echo "make bench        run the ratio benchmarks in benchmarks/"
+	@echo "make clean        remove .venv and caches"
+
+# Checks what a fresh machine may lack, with a message that names it, then installs.
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: '$(PYTHON)' not found. Install Python 3.11 or newer (Debian/Ubuntu: apt-get install python3 python3-venv), or run 'make PYTHON=/path/to/python3.11'." >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || { echo "error: Python 3.11 or newer is needed; '$(PYTHON)' is $$($(PYTHON) -V 2>&1). Run 'make PYTHON=python3.11' (or newer)." >&2; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { echo "error: the Python venv module is missing. Debian/Ubuntu: apt-get install python3-venv" >&2; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	@$(BIN)/python -m hmi.preflight
+	$(BIN)/ipc-hmi --demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+test: lint
+	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(BIN)/python -m pytest
+
+proto: $(STAMP)
+	$(BIN)/python tools/gen_proto.py
+
+screenshots: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python tools/screenshots.py docs/screenshots
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
