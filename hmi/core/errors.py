@@ -1,0 +1,130 @@
+"""One table, for the whole product, from a gRPC status to plain words.
+
+Each entry has a sentence for the operator at the panel and a detail line for
+the technician. The CLI, the console and the audit trail all use it, and the
+CLI's exit codes come from the same place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hmi.core.i18n import _
+
+# CLI exit codes (documented in `ipc-hmi approve --help` and the README).
+EXIT_OK = 0
+EXIT_OTHER = 1
+EXIT_USAGE = 2
+EXIT_REFUSED = 3
+EXIT_UNREACHABLE = 4
+EXIT_AUTH = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorText:
+    code: str  # grpc StatusCode name, e.g. "UNAVAILABLE"
+    operator: str  # one plain sentence for the panel
+    technician: str  # what it means and what to check
+    exit_code: int
+
+    def with_detail(self, detail: str | None) -> str:
+        """Technician line with the server's own message appended."""
+        return f"{self.technician} ({self.code}: {detail})" if detail else f"{self.technician} ({self.code})"
+
+
+_TABLE: dict[str, tuple[str, str, int]] = {
+    "OK": (_("Done."), _("The call succeeded."), EXIT_OK),
+    "CANCELLED": (
+        _("The request was cancelled."),
+        _("The call was cancelled before it finished, usually because the console or CLI was closing."),
+        EXIT_OTHER,
+    ),
+    "UNKNOWN": (
+        _("The IPC reported an unexpected error."),
+        _("The server raised an error without a status code; check the IPC's logs."),
+        EXIT_OTHER,
+    ),
+    "INVALID_ARGUMENT": (
+        _("The IPC did not accept the request."),
+        _("The request was malformed, for example an empty version id."),
+        EXIT_OTHER,
+    ),
+    "DEADLINE_EXCEEDED": (
+        _("The IPC did not answer in time."),
+        _("No answer within the call deadline; the network or the IPC is slow or busy."),
+        EXIT_UNREACHABLE,
+    ),
+    "NOT_FOUND": (
+        _("The IPC does not know this request."),
+        _("The service or method was not found; is this an IpcUpdater endpoint?"),
+        EXIT_OTHER,
+    ),
+    "ALREADY_EXISTS": (
+        _("The IPC says this was already done."),
+        _("The server reports the resource already exists."),
+        EXIT_REFUSED,
+    ),
+    "PERMISSION_DENIED": (
+        _("You are not allowed to do this on this IPC."),
+        _("The credentials were accepted but lack permission for this call."),
+        EXIT_AUTH,
+    ),
+    "RESOURCE_EXHAUSTED": (
+        _("The IPC is overloaded. Try again in a moment."),
+        _("The server is out of a resource or rate-limited this client."),
+        EXIT_UNREACHABLE,
+    ),
+    "FAILED_PRECONDITION": (
+        _("The offered update changed. Review the new version before approving."),
+        _("The IPC refused: the version named is not the one it offers now, or nothing is offered."),
+        EXIT_REFUSED,
+    ),
+    "ABORTED": (
+        _("The IPC stopped the request. Try again."),
+        _("The operation was aborted by a concurrent change on the IPC."),
+        EXIT_REFUSED,
+    ),
+    "OUT_OF_RANGE": (
+        _("The IPC did not accept the request."),
+        _("A value in the request was out of range."),
+        EXIT_OTHER,
+    ),
+    "UNIMPLEMENTED": (
+        _("This IPC does not support this request."),
+        _("The method is not implemented by the server; the IPC software may be too old."),
+        EXIT_OTHER,
+    ),
+    "INTERNAL": (
+        _("The IPC reported an internal error."),
+        _("An internal error on the server or in the transport; check the IPC's logs."),
+        EXIT_OTHER,
+    ),
+    "UNAVAILABLE": (
+        _("The IPC cannot be reached."),
+        _("No connection: the IPC is off, restarting, or the network or address is wrong."),
+        EXIT_UNREACHABLE,
+    ),
+    "DATA_LOSS": (
+        _("The IPC reported lost or corrupt data."),
+        _("Unrecoverable data loss or corruption reported by the server."),
+        EXIT_OTHER,
+    ),
+    "UNAUTHENTICATED": (
+        _("The console is not signed in to this IPC."),
+        _("The IPC rejected the credentials: check the token file or client certificate."),
+        EXIT_AUTH,
+    ),
+}
+
+
+def describe(code: Any) -> ErrorText:
+    """Plain words for a grpc.StatusCode, or its name. Unknown codes fall back to UNKNOWN."""
+    name = getattr(code, "name", None) or str(code)
+    name = name.upper()
+    operator, technician, exit_code = _TABLE.get(name, _TABLE["UNKNOWN"])
+    return ErrorText(name if name in _TABLE else "UNKNOWN", operator, technician, exit_code)
+
+
+def all_codes() -> list[str]:
+    return list(_TABLE)

@@ -1,0 +1,292 @@
+"""Immutable snapshots of what the IPC reported, normalised so odd input never raises.
+
+Data flows one way: the client turns each `UpdateInfo` into a `Snapshot`, the
+client adds `Connection` health, and pure functions (`approval_gate`, and the
+texts in `hmi.core.view`) derive everything a screen or the CLI shows.
+
+Normalisation rules (the IPC is a real device; assume only the public contract):
+- an unknown enum value or STATE_UNSPECIFIED becomes UNKNOWN, keeping the raw number;
+- a missing `current` or `available` is None; an empty version id is never approvable;
+- `current_step > total_steps`, `total_steps == 0` or missing counts make progress indeterminate;
+- notes are kept in full (megabytes are fine) with a bounded preview;
+- control characters are stripped from display text. The exact `version_id` is kept
+  untouched next to its display form: approval must carry exactly what the IPC sent.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from hmi.core.i18n import _
+
+# Bounds that keep a screen and a terminal usable whatever the IPC sends.
+DISPLAY_ID_MAX = 120
+DESCRIPTION_MAX = 300
+NOTES_PREVIEW_CHARS = 600
+NOTES_PREVIEW_LINES = 12
+
+# C0/C1 controls, DEL, and bidi overrides/isolates that can make a version id read
+# differently from what it is. Newlines and tabs are kept in notes only.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_LINE_BREAKS = re.compile(r"[\t\n\r\f\v\u2028\u2029]+")
+
+
+class UpdateState(enum.StrEnum):
+    UP_TO_DATE = "up-to-date"
+    UPDATE_AVAILABLE = "update-available"
+    RUNNING = "running"
+    FAULT = "fault"
+    UNKNOWN = "unknown"
+
+
+# Wire numbers of UpdateInfo.State (see proto/); anything else is UNKNOWN.
+_STATE_BY_NUMBER = {
+    1: UpdateState.UPDATE_AVAILABLE,
+    2: UpdateState.RUNNING,
+    3: UpdateState.UP_TO_DATE,
+    4: UpdateState.FAULT,
+}
+STATE_NAMES = {
+    0: "STATE_UNSPECIFIED",
+    1: "STATE_UPDATE_AVAILABLE",
+    2: "STATE_UPDATE_RUNNING",
+    3: "STATE_UP_TO_DATE",
+    4: "STATE_FAULT",
+}
+
+
+def clean_line(text: str, limit: int) -> str:
+    """One display line: controls out, whitespace folded, bounded with an ellipsis."""
+    text = _LINE_BREAKS.sub(" ", text)
+    text = _CONTROL.sub("", text).strip()
+    text = unicodedata.normalize("NFC", text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def clean_notes(text: str) -> str:
+    """Notes keep their lines (Markdown) but lose control characters."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", text)
+
+
+def notes_preview(notes: str) -> str:
+    """The start of the notes: at most NOTES_PREVIEW_LINES lines and NOTES_PREVIEW_CHARS characters."""
+    lines = notes.strip().split("\n", NOTES_PREVIEW_LINES)
+    truncated = len(lines) > NOTES_PREVIEW_LINES
+    preview = "\n".join(lines[:NOTES_PREVIEW_LINES])
+    if len(preview) > NOTES_PREVIEW_CHARS:
+        preview, truncated = preview[: NOTES_PREVIEW_CHARS - 1].rstrip(), True
+    return preview + "…" if truncated else preview
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    version_id: str  # exactly as received: what an approval must carry
+    display_id: str  # for screens and terminals
+    notes: str | None  # full notes, control characters removed; None when absent
+    notes_preview: str
+
+    @property
+    def approvable(self) -> bool:
+        # An id that is empty, or only controls/whitespace, cannot be shown truthfully.
+        return bool(self.version_id) and bool(self.display_id)
+
+    @property
+    def display_differs(self) -> bool:
+        """True when the display form is not the exact id (controls removed or cut)."""
+        return self.display_id != self.version_id
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    step: int | None  # 0-based, as on the wire; None when absent
+    total: int | None
+    description: str
+
+    @property
+    def determinate(self) -> bool:
+        return self.step is not None and self.total is not None and self.total > 0 and self.step < self.total
+
+    @property
+    def fraction(self) -> float | None:
+        """Share of steps finished (the running step counts as not yet done)."""
+        if not self.determinate:
+            return None
+        assert self.step is not None and self.total is not None
+        return self.step / self.total
+
+    @property
+    def step_number(self) -> int | None:
+        """1-based number of the running step, for people ("step 3 of 7")."""
+        return None if self.step is None else self.step + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    state: UpdateState
+    raw_state: int
+    current: Version | None
+    available: Version | None
+    progress: Progress | None
+    received_at: float  # monotonic clock seconds, for age and freshness
+    received_wall: float  # time.time(), for showing and logging
+
+    @property
+    def state_name(self) -> str:
+        return STATE_NAMES.get(self.raw_state, f"unknown state {self.raw_state}")
+
+    @property
+    def offered(self) -> Version | None:
+        """The version an operator may approve in this snapshot, or None."""
+        if self.state in (UpdateState.UPDATE_AVAILABLE, UpdateState.FAULT) and self.available:
+            return self.available if self.available.approvable else None
+        return None
+
+    def same_data(self, other: Snapshot | None) -> bool:
+        """Equal apart from when it was received (used to report only changes)."""
+        return other is not None and (
+            self.raw_state,
+            self.current,
+            self.available,
+            self.progress,
+        ) == (other.raw_state, other.current, other.available, other.progress)
+
+
+def _version(msg: Any) -> Version:
+    raw_id = str(getattr(msg, "version_id", "") or "")
+    has_notes = _has(msg, "update_notes")
+    notes = clean_notes(str(msg.update_notes)) if has_notes else None
+    return Version(
+        version_id=raw_id,
+        display_id=clean_line(raw_id, DISPLAY_ID_MAX),
+        notes=notes,
+        notes_preview=notes_preview(notes) if notes else "",
+    )
+
+
+def _has(msg: Any, field: str) -> bool:
+    try:
+        return bool(msg.HasField(field))
+    except (ValueError, AttributeError):
+        return False
+
+
+def snapshot_from_proto(info: Any, *, received_at: float, received_wall: float) -> Snapshot:
+    """Normalises one UpdateInfo. Never raises on odd content."""
+    raw_state = int(getattr(info, "state", 0) or 0)
+    state = _STATE_BY_NUMBER.get(raw_state, UpdateState.UNKNOWN)
+    current = _version(info.current) if _has(info, "current") else None
+    available = _version(info.available) if _has(info, "available") else None
+    progress = None
+    if _has(info, "progress"):
+        p = info.progress
+        progress = Progress(
+            step=int(p.current_step) if _has(p, "current_step") else None,
+            total=int(p.total_steps) if _has(p, "total_steps") else None,
+            description=clean_line(str(p.description), DESCRIPTION_MAX) if _has(p, "description") else "",
+        )
+    return Snapshot(
+        state=state,
+        raw_state=raw_state,
+        current=current,
+        available=available,
+        progress=progress,
+        received_at=received_at,
+        received_wall=received_wall,
+    )
+
+
+class Health(enum.StrEnum):
+    CONNECTING = "connecting"  # no answer yet, first call under way
+    ONLINE = "online"  # a fresh answer
+    STALE = "stale"  # no fresh answer for longer than stale_after, but no error either (slow IPC)
+    OFFLINE = "offline"  # calls fail; the last data (if any) is old
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    target: str
+    last_ok_at: float | None  # monotonic time of the last successful answer
+    last_attempt_failed: bool
+    error_code: str | None  # grpc StatusCode name of the last failure
+    error_detail: str | None  # technician detail of the last failure
+    stale_after: float  # seconds; about three poll intervals
+
+    def age(self, now: float) -> float | None:
+        return None if self.last_ok_at is None else max(0.0, now - self.last_ok_at)
+
+    def health(self, now: float) -> Health:
+        age = self.age(now)
+        if age is not None and age <= self.stale_after:
+            return Health.ONLINE
+        if self.last_attempt_failed:
+            return Health.OFFLINE
+        return Health.CONNECTING if age is None else Health.STALE
+
+
+@dataclass(frozen=True, slots=True)
+class ClientState:
+    """Everything the client knows at one moment; screens derive what they show from it."""
+
+    snapshot: Snapshot | None
+    connection: Connection
+    approval_in_flight: bool = False
+
+
+class GateReason(enum.StrEnum):
+    OK = "ok"
+    NO_DATA = "no-data"
+    NOT_FRESH = "not-fresh"
+    IN_FLIGHT = "in-flight"
+    NOTHING_OFFERED = "nothing-offered"
+    EMPTY_ID = "empty-id"
+
+
+_GATE_TEXT = {
+    GateReason.OK: _("Ready to approve."),
+    GateReason.NO_DATA: _("No data from the IPC yet."),
+    GateReason.NOT_FRESH: _("The data is not live. Wait until the IPC answers again."),
+    GateReason.IN_FLIGHT: _("An approval is being sent."),
+    GateReason.NOTHING_OFFERED: _("There is no update to approve."),
+    GateReason.EMPTY_ID: _("The IPC offers an update without a version id; it cannot be approved."),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalGate:
+    allowed: bool
+    reason: GateReason
+    version: Version | None  # the exact version an approval would name
+    is_retry: bool  # approving again after a FAULT
+
+    @property
+    def text(self) -> str:
+        return _GATE_TEXT[self.reason]
+
+    def permits(self, version_id: str) -> bool:
+        """True only for exactly the offered version id, byte for byte."""
+        return self.allowed and self.version is not None and self.version.version_id == version_id
+
+
+def approval_gate(state: ClientState, now: float) -> ApprovalGate:
+    """May the operator approve now? One pure function of (snapshot, health, in-flight, clock)."""
+    snap = state.snapshot
+    if snap is None:
+        return ApprovalGate(False, GateReason.NO_DATA, None, False)
+    is_retry = snap.state is UpdateState.FAULT
+    if state.approval_in_flight:
+        return ApprovalGate(False, GateReason.IN_FLIGHT, snap.offered, is_retry)
+    if snap.state not in (UpdateState.UPDATE_AVAILABLE, UpdateState.FAULT) or snap.available is None:
+        return ApprovalGate(False, GateReason.NOTHING_OFFERED, None, False)
+    if not snap.available.approvable:
+        return ApprovalGate(False, GateReason.EMPTY_ID, None, is_retry)
+    fresh = (
+        state.connection.health(now) is Health.ONLINE and 0.0 <= now - snap.received_at <= state.connection.stale_after
+    )
+    if not fresh:
+        return ApprovalGate(False, GateReason.NOT_FRESH, snap.available, is_retry)
+    return ApprovalGate(True, GateReason.OK, snap.available, is_retry)

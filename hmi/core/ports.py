@@ -1,0 +1,36 @@
+"""Interfaces the core calls but does not implement here, so each side can be built and tested alone."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class AuditSink(Protocol):
+    """Where approval attempts are recorded (implemented by hmi.core.audit).
+
+    The approval path calls, in order: `begin` before anything is checked or
+    sent, `mark_sent` right before the ApproveUpdate call goes on the wire, and
+    `complete` once with the outcome. An outcome of "unknown" (the connection
+    was lost mid-call) is later settled with `resolve` from the next poll.
+    Outcomes: "approved", "refused" (the IPC said no), "refused-locally" (the
+    console or CLI did not send: stale data, version changed, not permitted),
+    "unreachable", "unknown", "error".
+    """
+
+    def begin(
+        self,
+        *,
+        target: str,
+        version_id: str,
+        current_version: str | None,
+        operator: str | None,
+        kind: str = "approve-update",
+    ) -> str:
+        """Stores a new record and returns its id."""
+        ...
+
+    def mark_sent(self, record_id: str) -> None: ...
+
+    def complete(self, record_id: str, *, outcome: str, code: str | None, message: str) -> None: ...
+
+    def resolve(self, record_id: str, *, outcome: str, message: str) -> None: ...
