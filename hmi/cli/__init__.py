@@ -22,7 +22,8 @@ _FAMILIES = ("hmi.cli.gui", "hmi.cli.client", "hmi.cli.mock", "hmi.cli.audit")
 _TOP_LEVEL = {"-h", "--help", "--version"}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
+    """The parser, and the names of the subcommands it knows."""
     parser = argparse.ArgumentParser(
         prog="ipc-hmi",
         description="Operator console and tools for software updates of an industrial PC (IpcUpdater).",
@@ -39,13 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue  # that family is not built yet
         module.register(sub)
-    return parser
+    return parser, set(sub.choices)
 
 
 def main(argv: list[str] | None = None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    commands = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()
+    parser, commands = build_parser()
     if "gui" in commands and (not args_in or (args_in[0].startswith("-") and args_in[0] not in _TOP_LEVEL)):
         args_in.insert(0, "gui")
     args = parser.parse_args(args_in)
