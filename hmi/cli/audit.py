@@ -1,0 +1,398 @@
+"""`ipc-hmi history` (the approval audit trail) and `ipc-hmi set-pin` (operator sign-in set-up).
+
+Light at import: the store, the PIN hashing and tomllib load inside the
+commands, and nothing here loads grpc or Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import json
+import os
+import re
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+EXIT_FAIL = 1
+EXIT_USAGE = 2
+
+_OPERATORS_KEY = "operators"  # the config file's [[operators]] tables
+
+
+def register(subparsers: Any) -> None:
+    history = subparsers.add_parser(
+        "history",
+        help="list the approval audit trail, newest first",
+        description="List the approval audit trail, newest first: every approval attempt (who, which version, "
+        "which IPC, when, what happened) and every failed sign-in.",
+        epilog="DATE is ISO 8601 (2025-03-01, 2025-03-01T14:00, 2025-03-01T13:00Z; without a zone it is local time) "
+        "or a span back from now: 30m, 12h, 7d. Export: ipc-hmi history --json > audit.json",
+    )
+    history.add_argument("--json", action="store_true", help="one JSON array, times in ISO 8601 UTC")
+    history.add_argument("--since", metavar="DATE", help="only records created at or after DATE")
+    history.add_argument("--target", metavar="HOST:PORT", help="only records for this IPC address")
+    history.add_argument("--limit", metavar="N", type=int, help="at most N records")
+    history.add_argument("--audit-file", metavar="PATH", type=Path, help="the audit trail (default: from the config)")
+    history.set_defaults(func=_history)
+
+    set_pin = subparsers.add_parser(
+        "set-pin",
+        help="set an operator's sign-in PIN in the config file",
+        description="Set the sign-in PIN of operator NAME: writes its scrypt hash (never the PIN) into the "
+        "[[operators]] table of that name in the config file, adding the table if needed. Every other line "
+        "of the file is kept. The PIN is 4 to 12 digits, asked twice on the terminal.",
+    )
+    set_pin.add_argument("name", metavar="NAME", help="operator name as shown at sign-in")
+    set_pin.add_argument("--config", metavar="FILE", type=Path, help="config file (default: the user config)")
+    set_pin.add_argument(
+        "--role",
+        choices=("operator", "viewer"),
+        help="operator may approve, viewer may not (default: keep the current role; 'operator' for a new name)",
+    )
+    set_pin.add_argument(
+        "--pin-stdin", action="store_true", help="read the PIN from one line of standard input (for scripts)"
+    )
+    set_pin.set_defaults(func=_set_pin)
+
+
+# -- history ------------------------------------------------------------------------------------------
+
+
+def parse_since(text: str, *, now: datetime | None = None) -> datetime:
+    """ISO 8601 date or date-time (naive means local time), or a span back from now such as 7d, 12h, 30m."""
+    text = text.strip()
+    span = re.fullmatch(r"(\d+)\s*([smhdw])", text)
+    if span:
+        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[span.group(2)]
+        return (now or datetime.now(UTC)) - timedelta(**{unit: int(span.group(1))})
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    moment = datetime.fromisoformat(text)  # ValueError on nonsense
+    return moment.astimezone(UTC) if moment.tzinfo else moment.astimezone().astimezone(UTC)
+
+
+def _default_audit_path() -> Path:
+    """The audit trail the console and `approve` write to: [audit] path from the config, else the data folder."""
+    from hmi.core import audit
+
+    try:
+        from hmi.core.config import ConfigError, load_config
+    except ImportError:
+        return audit.default_audit_path()
+    try:
+        return Path(load_config().audit_path)
+    except ConfigError as exc:
+        fallback = audit.default_audit_path()
+        print(f"ipc-hmi history: warning: {exc}; reading {fallback}", file=sys.stderr)
+        return fallback
+
+
+def _history(args: argparse.Namespace) -> int:
+    from hmi.core.audit import AuditError, AuditStore, record_to_json
+
+    since = None
+    if args.since:
+        try:
+            since = parse_since(args.since)
+        except ValueError:
+            print(
+                f"ipc-hmi history: --since: not a date: {args.since!r} (use 2025-03-01, 2025-03-01T14:00 or 7d)",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+    if args.limit is not None and args.limit < 1:
+        print("ipc-hmi history: --limit must be 1 or more", file=sys.stderr)
+        return EXIT_USAGE
+    path = args.audit_file or _default_audit_path()
+    if not path.exists():
+        if args.json:
+            print("[]")
+        else:
+            print(f"No audit trail yet at {path}: nothing was approved from this machine.")
+        return EXIT_OK
+    try:
+        with AuditStore.open(path) as store:
+            records = store.records(since=since, target=args.target, limit=args.limit)
+    except AuditError as exc:
+        print(f"ipc-hmi history: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    try:
+        if args.json:
+            json.dump([record_to_json(r) for r in records], sys.stdout, indent=2, ensure_ascii=False)
+            sys.stdout.write("\n")
+        else:
+            sys.stdout.write(format_table(records, path))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `ipc-hmi history | head`
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return EXIT_OK
+
+
+def _local(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
+
+
+def format_table(records: list[Any], path: Path | None = None) -> str:
+    """The human listing: newest first, local time, outcome in words."""
+    from hmi.core.audit import outcome_marker, outcome_text
+    from hmi.core.model import DISPLAY_ID_MAX, clean_line
+
+    if not records:
+        return "No records match.\n" if path is None else f"No records match in {path}.\n"
+    zone = datetime.now().astimezone().strftime("%Z") or "local"
+    header = (f"Time ({zone})", "Operator", "Target", "Version", "Result", "Outcome")
+    rows = []
+    for r in records:
+        what = r.version_id if r.kind == "approve-update" else f"({r.kind})"
+        outcome = outcome_text(r)
+        if r.code and r.outcome != "approved":
+            outcome += f" [{r.code}]"
+        if r.message:
+            outcome += f": {clean_line(r.message, 200)}"
+        rows.append(
+            (
+                _local(r.created_at),
+                clean_line(r.operator, 40) if r.operator else "-",
+                clean_line(r.target, 60) or "-",
+                clean_line(what, DISPLAY_ID_MAX) or "-",
+                outcome_marker(r),
+                outcome,
+            )
+        )
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
+    lines = []
+    for row in [header, *rows]:
+        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+# -- set-pin ------------------------------------------------------------------------------------------
+
+
+class ConfigEditError(Exception):
+    """The config file cannot be edited safely; it was left as it was."""
+
+
+def default_config_path() -> Path:
+    """IPC_HMI_CONFIG if set, else hmi.core.config.default_config_path() (the file the console reads)."""
+    if os.environ.get("IPC_HMI_CONFIG"):
+        return Path(os.environ["IPC_HMI_CONFIG"]).expanduser()
+    try:
+        from hmi.core import config
+    except ImportError:
+        config = None  # type: ignore[assignment]
+    func = getattr(config, "default_config_path", None)
+    if callable(func):
+        return Path(func())
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "ipc-hmi" / "config.toml"
+
+
+def _read_pin(args: argparse.Namespace) -> str | None:
+    """The PIN from stdin (--pin-stdin) or asked twice on the terminal; None (with a message) when refused."""
+    if args.pin_stdin:
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n")
+    if not sys.stdin.isatty():
+        print(
+            "ipc-hmi set-pin: standard input is not a terminal. Type the PIN on a terminal, "
+            "or pass --pin-stdin to read it from one line of standard input.",
+            file=sys.stderr,
+        )
+        return None
+    import getpass
+
+    first = getpass.getpass(f"New PIN for {args.name} (4-12 digits): ")
+    second = getpass.getpass("Same PIN again: ")
+    if first != second:
+        print("ipc-hmi set-pin: the two PINs differ; nothing was changed.", file=sys.stderr)
+        return None
+    return first
+
+
+def _set_pin(args: argparse.Namespace) -> int:
+    from hmi.core.auth import PIN_MAX_DIGITS, PIN_MIN_DIGITS, hash_pin, valid_pin
+
+    name = args.name.strip()
+    if not name or any(ch in name for ch in "\r\n\x00") or len(name) > 64:
+        print("ipc-hmi set-pin: NAME must be 1 to 64 characters on one line.", file=sys.stderr)
+        return EXIT_USAGE
+    path = args.config or default_config_path()
+    pin = _read_pin(args)
+    if pin is None:
+        return EXIT_USAGE
+    if not valid_pin(pin):
+        print(
+            f"ipc-hmi set-pin: a PIN is {PIN_MIN_DIGITS} to {PIN_MAX_DIGITS} digits (0-9); nothing was changed.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    encoded = hash_pin(pin)
+    del pin
+    try:
+        role = write_pin_hash(path, name, encoded, role=args.role)
+    except ConfigEditError as exc:
+        print(f"ipc-hmi set-pin: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"PIN set for {name} ({role}) in {path}.")
+    if not _signin_enabled(path):
+        print("Sign-in is off. To turn it on, add to that file:\n\n[signin]\nenabled = true")
+    return EXIT_OK
+
+
+def _signin_enabled(path: Path) -> bool:
+    import tomllib
+
+    try:
+        signin = tomllib.loads(path.read_text(encoding="utf-8")).get("signin")
+    except (OSError, ValueError):
+        return True  # nothing useful to add
+    return isinstance(signin, dict) and signin.get("enabled") is True
+
+
+_HEADER = re.compile(r"^\s*\[")
+_OPERATORS_HEADER = re.compile(r"^\s*\[\[\s*operators\s*\]\]\s*(#.*)?$")
+_KEY_LINE = r"^(\s*{key}\s*=\s*)(\"(?:[^\"\\]|\\.)*\"|'[^']*')(\s*(?:#.*)?)$"
+
+
+def _toml_string(text: str) -> str:
+    # A JSON string is a valid TOML basic string for everything json.dumps emits.
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _set_key(block: list[str], key: str, value: str, newline: str) -> list[str]:
+    """Replaces `key = "..."` in the block's lines (keeping indentation and a trailing comment) or adds it."""
+    pattern = re.compile(_KEY_LINE.format(key=re.escape(key)))
+    loose = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    for i, line in enumerate(block):
+        body = line.rstrip("\r\n")
+        ending = line[len(body) :]
+        match = pattern.match(body)
+        if match:
+            block[i] = f"{match.group(1)}{_toml_string(value)}{match.group(3)}{ending}"
+            return block
+        if loose.match(body):
+            indent = body[: len(body) - len(body.lstrip())]
+            block[i] = f"{indent}{key} = {_toml_string(value)}{ending or newline}"
+            return block
+    # Not there: add it after the last key line of the table (so trailing comments and blank lines stay after it).
+    last = 0
+    for i, line in enumerate(block):
+        stripped = line.strip()
+        if i == 0 or (stripped and not stripped.startswith("#")):
+            last = i
+    if not block[last].endswith(("\n", "\r")):
+        block[last] += newline
+    block.insert(last + 1, f"{key} = {_toml_string(value)}{newline}")
+    return block
+
+
+def edit_operator(text: str, name: str, pin_hash: str, *, role: str | None) -> tuple[str, str]:
+    """The config text with NAME's pin_hash (and role) set; returns (new text, role). Raises ConfigEditError."""
+    import tomllib
+
+    try:
+        before = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigEditError(f"the config file is not valid TOML ({exc}); fix it first") from exc
+    operators = before.get(_OPERATORS_KEY)
+    if operators is not None and not (isinstance(operators, list) and all(isinstance(o, dict) for o in operators)):
+        raise ConfigEditError("'operators' in the config file is not a list of [[operators]] tables; edit it by hand")
+    operators = operators or []
+    newline = "\r\n" if "\r\n" in text else "\n"
+    lines = text.splitlines(keepends=True)
+    # Where each [[operators]] table starts and ends (up to the next table header).
+    starts = [i for i, line in enumerate(lines) if _OPERATORS_HEADER.match(line.rstrip("\r\n"))]
+    matches = [i for i, op in enumerate(operators) if op.get("name") == name]
+    if len(matches) > 1:
+        raise ConfigEditError(f"operator {name!r} is listed more than once; remove the extra tables first")
+    expected = copy.deepcopy(before)
+    if matches:
+        index = matches[0]
+        if len(starts) != len(operators):
+            raise ConfigEditError("the [[operators]] tables are written in a form this command cannot edit safely")
+        new_role = role or str(operators[index].get("role") or "no role set")
+        start = starts[index]
+        end = next((j for j in range(start + 1, len(lines)) if _HEADER.match(lines[j])), len(lines))
+        block = lines[start:end]
+        if role is not None:
+            block = _set_key(block, "role", role, newline)
+        block = _set_key(block, "pin_hash", pin_hash, newline)
+        lines[start:end] = block
+        after_text = "".join(lines)
+        expected[_OPERATORS_KEY][index]["pin_hash"] = pin_hash
+        if role is not None:
+            expected[_OPERATORS_KEY][index]["role"] = role
+    else:
+        new_role = role or "operator"
+        table = [
+            "[[operators]]",
+            f"name = {_toml_string(name)}",
+            f"role = {_toml_string(new_role)}",
+            f"pin_hash = {_toml_string(pin_hash)}",
+        ]
+        head = text
+        if head and not head.endswith(("\n", "\r")):
+            head += newline
+        if head.strip():
+            head += newline
+        after_text = head + newline.join(table) + newline
+        expected.setdefault(_OPERATORS_KEY, []).append({"name": name, "role": new_role, "pin_hash": pin_hash})
+    # Verify: the edit changed exactly this operator's pin_hash (and role), nothing else.
+    try:
+        after = tomllib.loads(after_text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigEditError(f"the edited file would not be valid TOML ({exc}); nothing was changed") from exc
+    if after != expected:
+        raise ConfigEditError("the edit would change more than this operator's entry; nothing was changed")
+    return after_text, new_role
+
+
+def write_pin_hash(path: Path, name: str, pin_hash: str, *, role: str | None = None) -> str:
+    """Sets NAME's pin_hash in the config file at `path`, atomically, mode 0600. Returns the operator's role."""
+    target = path.resolve() if path.is_symlink() else path
+    try:
+        text = target.read_text(encoding="utf-8") if target.exists() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigEditError(f"cannot read {path}: {exc}") from exc
+    new_text, new_role = edit_operator(text, name, pin_hash, role=role)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise ConfigEditError(f"cannot write next to {path}: {exc}") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(new_text)
+            f.flush()
+            if hasattr(os, "fchmod"):
+                os.fchmod(f.fileno(), 0o600)
+            os.fsync(f.fileno())
+        # Read back what reached the disk and parse it once more before it replaces the old file.
+        import tomllib
+
+        with open(tmp, encoding="utf-8", newline="") as f:
+            written = f.read()
+        if written != new_text:
+            raise OSError("the temporary file does not read back as written")
+        tomllib.loads(written)
+        os.replace(tmp, target)
+    except (OSError, ValueError) as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise ConfigEditError(f"cannot write {path}: {exc}") from exc
+    with contextlib.suppress(OSError):  # make the rename itself durable
+        dir_fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    return new_role

@@ -1,0 +1,618 @@
+"""The approval audit trail: one durable record per approval attempt and per failed sign-in.
+
+Months later a plant must be able to answer who approved which version on which
+IPC, when, and what happened. `AuditStore` implements `hmi.core.ports.AuditSink`
+(begin → mark_sent → complete, and resolve for an "unknown" outcome) and adds
+`log_event` for one-shot records such as a failed sign-in ("signin-failed").
+
+The record follows the OperatorCommand model: an id, a type (`kind`), the
+executer (`operator`), created/sent/completed times, and an error with code and
+message. Instead of a per-record time to live, the store applies one retention
+rule (see `Retention`).
+
+Storage: SQLite (stdlib `sqlite3`) in WAL mode with `synchronous=FULL`.
+Why SQLite and not JSON lines:
+- Each write is one committed transaction. With WAL and synchronous=FULL the
+  commit returns only after the WAL is fsynced, so an acknowledged record
+  survives SIGKILL and power loss, and a transaction cut off half-way is never
+  visible: there is no torn last line to skip and report.
+- A record changes after it is created (sent, completed, resolved). In SQLite
+  that is an UPDATE of one row; with JSON lines it is a fold over events, and a
+  reader must merge them.
+- Retention is a DELETE. With JSON lines it means rewriting the whole file.
+- The console and the CLI can write at the same time: SQLite serialises the
+  writers (busy_timeout), where appends from two processes need extra locking.
+- `--since` and `--target` are indexed queries instead of a full scan.
+The cost: the store must be on a local file system (WAL needs shared memory
+between processes on one host), which the platform data directory is.
+
+This module imports only the standard library (and hmi.core.i18n), so a writer
+process starts fast and the CLI's `history` never loads grpc or Qt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from hmi.core.i18n import _
+
+APPROVE_UPDATE = "approve-update"
+SIGNIN_FAILED = "signin-failed"
+
+# Outcomes of an approval (see hmi.core.ports.AuditSink) and of a failed sign-in (hmi.core.auth).
+OUTCOMES = ("approved", "refused", "refused-locally", "unreachable", "unknown", "error")
+SIGNIN_OUTCOMES = ("wrong-pin", "locked-out", "unknown-operator", "no-pin-set")
+
+SCHEMA_VERSION = 1
+_BUSY_TIMEOUT_S = 10.0
+_PRUNE_EVERY = 256  # inserts between two retention passes (also one on open)
+
+Clock = Callable[[], datetime]
+
+
+class AuditError(Exception):
+    """The audit trail cannot be read or written. The message names the file and what to do."""
+
+
+class AuditStoreCorrupt(AuditError):
+    """The file at the path is not a readable audit trail. It is left untouched."""
+
+
+class UnknownRecord(AuditError):
+    """No record with this id (or it cannot take this step any more)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """Keep a record while it is among the newest `min_records` OR younger than `min_age`.
+
+    That is "at least the last 10,000 records or 2 years, whichever is more".
+    `max_records` is a safety cap above both, so the file never grows without
+    bound even if something floods it (for example endless failed sign-ins):
+    beyond it the oldest records go whatever their age.
+    """
+
+    min_records: int = 10_000
+    min_age: timedelta = timedelta(days=730)
+    max_records: int | None = 1_000_000
+
+    def __post_init__(self) -> None:
+        if self.min_records < 0 or self.min_age < timedelta(0):
+            raise ValueError("retention limits must not be negative")
+        if self.max_records is not None and self.max_records < self.min_records:
+            raise ValueError("max_records must be at least min_records")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    id: str
+    kind: str  # "approve-update" or "signin-failed"
+    target: str  # IPC address (HOST:PORT); "" when not tied to one
+    version_id: str  # exactly the version id shown and approved; "" for sign-in records
+    current_version: str | None  # what the IPC ran at the time
+    operator: str | None  # who confirmed, when sign-in is on
+    created_at: datetime  # aware, UTC
+    sent_at: datetime | None  # when ApproveUpdate first went on the wire; None if it never did
+    completed_at: datetime | None  # when the outcome was known; None if the attempt never finished
+    outcome: str | None  # see OUTCOMES / SIGNIN_OUTCOMES; None: begun, never completed
+    code: str | None  # gRPC status code name, e.g. "FAILED_PRECONDITION"
+    message: str
+    resolved_at: datetime | None = None  # when an "unknown" outcome was settled from a later poll
+    resolution: str | None = None  # the message given when it was settled
+    sends: int = 0  # how many times ApproveUpdate went on the wire for this attempt (resends after a lost answer)
+    seq: int = 0  # storage order; newest has the highest
+
+    @property
+    def finished(self) -> bool:
+        return self.outcome is not None
+
+
+def default_audit_path() -> Path:
+    """`audit.sqlite3` in hmi.core.config's data folder (IPC_HMI_DATA_DIR, else the platform's user data folder)."""
+    try:
+        from hmi.core.config import AUDIT_FILE_NAME, default_data_dir
+    except ImportError:  # keep working without the config module
+        if sys.platform == "win32":
+            base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+        elif sys.platform == "darwin":
+            base = Path.home() / "Library" / "Application Support"
+        else:
+            base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+        return base / "ipc-hmi" / "audit.sqlite3"
+    return default_data_dir() / AUDIT_FILE_NAME
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _to_us(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # naive means local time
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _from_us(value: int | None) -> datetime | None:
+    if value is None:
+        return None
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=value)
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z, microseconds when there are any."""
+    if moment is None:
+        return None
+    text = moment.astimezone(UTC).replace(tzinfo=None).isoformat()
+    return text + "Z"
+
+
+def record_to_json(record: AuditRecord) -> dict[str, Any]:
+    """A plain dict for `--json` and export: ISO 8601 UTC times, nulls where a step never happened."""
+    return {
+        "id": record.id,
+        "kind": record.kind,
+        "target": record.target,
+        "versionId": record.version_id,
+        "currentVersion": record.current_version,
+        "operator": record.operator,
+        "createdAt": iso_utc(record.created_at),
+        "sentAt": iso_utc(record.sent_at),
+        "sends": record.sends,
+        "completedAt": iso_utc(record.completed_at),
+        "outcome": record.outcome,
+        "code": record.code,
+        "message": record.message,
+        "resolvedAt": iso_utc(record.resolved_at),
+        "resolution": record.resolution,
+    }
+
+
+_OUTCOME_WORDS = {
+    "approved": _("Approved: the IPC accepted it"),
+    "refused": _("Refused by the IPC"),
+    "refused-locally": _("Not sent: refused by the console"),
+    "unreachable": _("Not delivered: the IPC could not be reached"),
+    "unknown": _("Unknown: the connection was lost during the call"),
+    "error": _("Failed with an error"),
+    "wrong-pin": _("Sign-in failed: wrong PIN"),
+    "locked-out": _("Sign-in refused: operator locked out"),
+    "unknown-operator": _("Sign-in failed: name not in the operator list"),
+    "no-pin-set": _("Sign-in refused: no PIN set for this operator"),
+}
+
+# A short text marker per outcome, so a state never depends on an icon or a colour.
+_OUTCOME_MARKS = {
+    "approved": "OK",
+    "refused": "REFUSED",
+    "refused-locally": "NOT SENT",
+    "unreachable": "FAILED",
+    "unknown": "UNKNOWN",
+    "error": "FAILED",
+    "wrong-pin": "SIGN-IN",
+    "locked-out": "SIGN-IN",
+    "unknown-operator": "SIGN-IN",
+    "no-pin-set": "SIGN-IN",
+}
+
+
+def outcome_text(record: AuditRecord) -> str:
+    """The outcome in plain words, the same in the CLI and the console."""
+    if record.outcome is None:
+        return _("No outcome recorded: the attempt did not finish")
+    words = _OUTCOME_WORDS.get(record.outcome, record.outcome)
+    if record.resolved_at is not None:
+        words = _("{words} (settled later; first unknown)").format(words=words)
+    return words
+
+
+def outcome_marker(record: AuditRecord) -> str:
+    if record.outcome is None:
+        return "NO RESULT"
+    return _OUTCOME_MARKS.get(record.outcome, "?")
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL,
+    version_id TEXT NOT NULL,
+    current_version TEXT,
+    operator TEXT,
+    created_us INTEGER NOT NULL,
+    sent_us INTEGER,
+    sends INTEGER NOT NULL DEFAULT 0,
+    completed_us INTEGER,
+    outcome TEXT,
+    code TEXT,
+    message TEXT NOT NULL DEFAULT '',
+    resolved_us INTEGER,
+    resolution TEXT
+);
+CREATE INDEX IF NOT EXISTS records_created ON records (created_us);
+CREATE INDEX IF NOT EXISTS records_target ON records (target, seq);
+"""
+
+_COLUMNS = (
+    "seq, id, kind, target, version_id, current_version, operator, created_us, sent_us, completed_us,"
+    " outcome, code, message, resolved_us, resolution, sends"
+)
+
+
+def _row_to_record(row: tuple[Any, ...]) -> AuditRecord:
+    (seq, rid, kind, target, version_id, current, operator, created, sent, completed) = row[:10]
+    outcome, code, message, resolved, resolution, sends = row[10:]
+    created_at = _from_us(created)
+    assert created_at is not None
+    return AuditRecord(
+        id=rid,
+        kind=kind,
+        target=target,
+        version_id=version_id,
+        current_version=current,
+        operator=operator,
+        created_at=created_at,
+        sent_at=_from_us(sent),
+        completed_at=_from_us(completed),
+        outcome=outcome,
+        code=code,
+        message=message,
+        resolved_at=_from_us(resolved),
+        resolution=resolution,
+        sends=sends,
+        seq=seq,
+    )
+
+
+class AuditStore:
+    """The audit trail in one SQLite file. Implements hmi.core.ports.AuditSink.
+
+    Every write is its own committed transaction; when a method returns, the
+    record is on disk. Several processes (console and CLI) may hold the same
+    file open. One instance may be shared between threads.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, clock: Clock, retention: Retention) -> None:
+        self._conn = conn
+        self._path = path
+        self._clock = clock
+        self._retention = retention
+        self._lock = threading.Lock()
+        self._inserts = 0
+
+    # -- opening and closing --------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        path: Path | str | None = None,
+        *,
+        clock: Clock = utc_now,
+        retention: Retention | None = None,
+    ) -> AuditStore:
+        """Opens (and creates, with its parent folders) the audit trail at `path` (default: `default_audit_path()`).
+
+        Raises AuditStoreCorrupt, naming the path, when the file is not a
+        readable audit trail; the file is then left exactly as it was.
+        """
+        path = Path(path) if path is not None else default_audit_path()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise AuditError(
+                _("Cannot create the folder for the audit trail {path}: {err}").format(path=path.parent, err=exc)
+            ) from exc
+        if path.exists() and not path.is_file():
+            raise AuditError(_("The audit trail path {path} is not a file.").format(path=path))
+        _check_header(path)
+        try:
+            conn = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise AuditError(_("Cannot open the audit trail {path}: {err}").format(path=path, err=exc)) from exc
+        store = cls(conn, path, clock=clock, retention=retention or Retention())
+        try:
+            store._setup()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise _corrupt(path, exc) from exc
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    def _setup(self) -> None:
+        conn = self._conn
+        conn.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
+        # Read-only checks first, so a file that is not ours is refused before anything is written to it.
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables - {"records", "sqlite_sequence"}:
+            raise AuditStoreCorrupt(
+                _(
+                    "{path} is an SQLite database but not an audit trail (it has other tables). "
+                    "It was left untouched; choose another file."
+                ).format(path=self._path)
+            )
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise AuditError(
+                _("The audit trail {path} was written by a newer version (schema {v}).").format(
+                    path=self._path, v=version
+                )
+            )
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise AuditError(
+                _("The audit trail {path} cannot use write-ahead logging (journal mode {mode}).").format(
+                    path=self._path, mode=mode
+                )
+            )
+        conn.execute("PRAGMA synchronous = FULL")
+        with self._write() as cur:
+            # Statement by statement: executescript() would commit on its own.
+            for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
+                cur.execute(statement)
+            cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self._prune(cur)
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> AuditStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- AuditSink --------------------------------------------------------------
+
+    def begin(
+        self,
+        *,
+        target: str,
+        version_id: str,
+        current_version: str | None,
+        operator: str | None,
+        kind: str = APPROVE_UPDATE,
+    ) -> str:
+        """Stores a new record (no outcome yet) and returns its id."""
+        record_id = str(uuid.uuid4())
+        now = _to_us(self._clock())
+        with self._write() as cur:
+            cur.execute(
+                "INSERT INTO records (id, kind, target, version_id, current_version, operator, created_us)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (record_id, kind, target, version_id, current_version, operator, now),
+            )
+            self._after_insert(cur)
+        return record_id
+
+    def mark_sent(self, record_id: str) -> None:
+        """Called right before each ApproveUpdate send: the first sets `sent_at`, every one counts in `sends`."""
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE records SET sent_us = coalesce(sent_us, ?), sends = sends + 1"
+                " WHERE id = ? AND completed_us IS NULL",
+                (_to_us(self._clock()), record_id),
+            )
+            if cur.rowcount != 1:
+                raise self._cannot(cur, record_id, "mark_sent")
+
+    def complete(self, record_id: str, *, outcome: str, code: str | None, message: str) -> None:
+        """Records the outcome once. A second `complete` for the same record raises UnknownRecord."""
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE records SET completed_us = ?, outcome = ?, code = ?, message = ?"
+                " WHERE id = ? AND completed_us IS NULL",
+                (_to_us(self._clock()), outcome, code, message, record_id),
+            )
+            if cur.rowcount != 1:
+                raise self._cannot(cur, record_id, "complete")
+
+    def resolve(self, record_id: str, *, outcome: str, message: str) -> None:
+        """Settles an "unknown" outcome from a later poll. The original code and message are kept."""
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE records SET outcome = ?, resolved_us = ?, resolution = ? WHERE id = ? AND outcome = 'unknown'",
+                (outcome, _to_us(self._clock()), message, record_id),
+            )
+            if cur.rowcount != 1:
+                raise self._cannot(cur, record_id, "resolve")
+
+    # -- one-shot records -------------------------------------------------------
+
+    def log_event(
+        self,
+        *,
+        kind: str,
+        outcome: str,
+        message: str = "",
+        operator: str | None = None,
+        target: str = "",
+        version_id: str = "",
+        current_version: str | None = None,
+        code: str | None = None,
+    ) -> str:
+        """Stores a finished record in one step (created = completed = now) and returns its id."""
+        record_id = str(uuid.uuid4())
+        now = _to_us(self._clock())
+        with self._write() as cur:
+            cur.execute(
+                "INSERT INTO records (id, kind, target, version_id, current_version, operator, created_us,"
+                " completed_us, outcome, code, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (record_id, kind, target, version_id, current_version, operator, now, now, outcome, code, message),
+            )
+            self._after_insert(cur)
+        return record_id
+
+    def record_signin_failure(self, *, operator: str | None, reason: str, message: str = "", target: str = "") -> str:
+        """A failed sign-in attempt (kind "signin-failed"). Never pass the PIN, in any field."""
+        return self.log_event(kind=SIGNIN_FAILED, outcome=reason, message=message, operator=operator, target=target)
+
+    # -- reading ----------------------------------------------------------------
+
+    def records(
+        self,
+        since: datetime | None = None,
+        target: str | None = None,
+        limit: int | None = None,
+        *,
+        kind: str | None = None,
+    ) -> list[AuditRecord]:
+        """Records newest first. `since` is inclusive; a naive datetime means local time."""
+        where, params = [], []
+        if since is not None:
+            where.append("created_us >= ?")
+            params.append(_to_us(since))
+        if target is not None:
+            where.append("target = ?")
+            params.append(target)
+        if kind is not None:
+            where.append("kind = ?")
+            params.append(kind)
+        sql = f"SELECT {_COLUMNS} FROM records"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY seq DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(max(0, int(limit)))
+        return [_row_to_record(row) for row in self._read(sql, params)]
+
+    def get(self, record_id: str) -> AuditRecord | None:
+        rows = self._read(f"SELECT {_COLUMNS} FROM records WHERE id = ?", [record_id])
+        return _row_to_record(rows[0]) if rows else None
+
+    def unresolved(self, target: str | None = None) -> list[AuditRecord]:
+        """Approvals whose outcome is "unknown", newest first: what the next poll should settle."""
+        sql = f"SELECT {_COLUMNS} FROM records WHERE outcome = 'unknown'"
+        params: list[Any] = []
+        if target is not None:
+            sql += " AND target = ?"
+            params.append(target)
+        return [_row_to_record(row) for row in self._read(sql + " ORDER BY seq DESC", params)]
+
+    def count(self) -> int:
+        return int(self._read("SELECT count(*) FROM records", [])[0][0])
+
+    def check(self) -> str:
+        """SQLite's integrity check: "ok" or the problems found."""
+        rows = self._read("PRAGMA integrity_check", [])
+        return "\n".join(str(r[0]) for r in rows)
+
+    # -- retention --------------------------------------------------------------
+
+    def prune(self) -> int:
+        """Applies the retention rule now; returns how many records were removed."""
+        with self._write() as cur:
+            return self._prune(cur)
+
+    def _prune(self, cur: sqlite3.Cursor) -> int:
+        rule = self._retention
+        cutoff = _to_us(self._clock() - rule.min_age)
+        removed = 0
+        # The seq of the oldest record among the newest min_records; older ones may go once old enough.
+        row = cur.execute("SELECT seq FROM records ORDER BY seq DESC LIMIT 1 OFFSET ?", (rule.min_records,)).fetchone()
+        if row is not None:
+            cur.execute("DELETE FROM records WHERE seq <= ? AND created_us < ?", (row[0], cutoff))
+            removed += cur.rowcount
+        if rule.max_records is not None:
+            row = cur.execute(
+                "SELECT seq FROM records ORDER BY seq DESC LIMIT 1 OFFSET ?", (rule.max_records,)
+            ).fetchone()
+            if row is not None:
+                cur.execute("DELETE FROM records WHERE seq <= ?", (row[0],))
+                removed += cur.rowcount
+        return removed
+
+    def _after_insert(self, cur: sqlite3.Cursor) -> None:
+        self._inserts += 1
+        if self._inserts % _PRUNE_EVERY == 0:
+            self._prune(cur)
+
+    # -- plumbing ---------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Cursor]:
+        """One IMMEDIATE transaction (takes the write lock up front, so busy_timeout applies), committed on exit."""
+        with self._lock:
+            cur = self._conn.cursor()
+            try:
+                cur.execute("BEGIN IMMEDIATE")
+            except sqlite3.DatabaseError as exc:
+                raise self._error(exc) from exc
+            try:
+                yield cur
+                cur.execute("COMMIT")
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    cur.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.DatabaseError):
+                    raise self._error(exc) from exc
+                raise
+            finally:
+                cur.close()
+
+    def _read(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise self._error(exc) from exc
+
+    def _error(self, exc: sqlite3.DatabaseError) -> AuditError:
+        if isinstance(exc, sqlite3.OperationalError | sqlite3.IntegrityError):
+            return AuditError(_("Cannot write the audit trail {path}: {err}").format(path=self._path, err=exc))
+        return _corrupt(self._path, exc)
+
+    def _cannot(self, cur: sqlite3.Cursor, record_id: str, step: str) -> UnknownRecord:
+        exists = cur.execute("SELECT outcome FROM records WHERE id = ?", (record_id,)).fetchone()
+        if exists is None:
+            return UnknownRecord(_("No audit record {id} in {path}.").format(id=record_id, path=self._path))
+        return UnknownRecord(
+            _("Audit record {id} cannot take the step '{step}' (outcome so far: {outcome}).").format(
+                id=record_id, step=step, outcome=exists[0] or "none"
+            )
+        )
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _check_header(path: Path) -> None:
+    """Refuses a file that is not SQLite before sqlite3 touches it (an empty file is a fresh store)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(_SQLITE_MAGIC))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise AuditError(_("Cannot read the audit trail {path}: {err}").format(path=path, err=exc)) from exc
+    if head and head != _SQLITE_MAGIC:
+        raise _corrupt(path, None)
+
+
+def _corrupt(path: Path, exc: BaseException | None) -> AuditStoreCorrupt:
+    detail = f" ({exc})" if exc else ""
+    return AuditStoreCorrupt(
+        _(
+            "The audit trail {path} is not a readable SQLite database{detail}. "
+            "It was left untouched. Move it aside (keep it for the record); the next start then begins a new one."
+        ).format(path=path, detail=detail)
+    )

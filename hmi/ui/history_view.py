@@ -1,0 +1,128 @@
+"""The approval history: a read-only list of audit records, newest first.
+
+A pure view: the caller reads the store (`AuditStore.records()`) and passes the
+records to `set_records`. Each row shows when, who, which version on which IPC,
+and the outcome as a text marker plus words, so nothing depends on colour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QScroller,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hmi.core.audit import APPROVE_UPDATE, AuditRecord, outcome_marker, outcome_text
+from hmi.core.i18n import _
+from hmi.core.model import DISPLAY_ID_MAX, clean_line
+
+FONT_PX = 18
+COLUMNS = ("time", "operator", "version", "target", "result", "outcome")
+
+
+class HistoryView(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("historyView")
+        self.setAccessibleName(_("Approval history"))
+        font = QFont()
+        font.setPixelSize(FONT_PX)
+        self.setFont(font)
+
+        self._empty = QLabel(_("No approvals recorded yet."), self)
+        self._empty.setObjectName("historyEmpty")
+        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._empty.setWordWrap(True)
+
+        self._table = QTableWidget(0, len(COLUMNS), self)
+        self._table.setObjectName("historyTable")
+        self._table.setAccessibleName(_("Approval history, newest first"))
+        self._table.setFont(font)
+        self._table.setHorizontalHeaderLabels(
+            [_("Time"), _("Operator"), _("Version"), _("IPC"), _("Result"), _("Outcome")]
+        )
+        self._table.horizontalHeader().setFont(font)
+        self._table.verticalHeader().setVisible(False)
+        self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self._table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self._table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._table.setWordWrap(True)
+        self._table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self._table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        # Fixed rows of two text lines: predictable with thousands of records, tall enough to touch.
+        rows = self._table.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(max(48, 2 * QFontMetrics(font).lineSpacing() + 12))
+        header = self._table.horizontalHeader()
+        for column in range(len(COLUMNS) - 1):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        # Drag to scroll with a finger (touch arrives as a left-button drag), with kinetic flick.
+        QScroller.grabGesture(self._table.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._empty)
+        layout.addWidget(self._table)
+        self._records: list[AuditRecord] = []
+        self._refresh_empty()
+
+    @property
+    def table(self) -> QTableWidget:
+        return self._table
+
+    def records(self) -> list[AuditRecord]:
+        """The records shown, in display order."""
+        return list(self._records)
+
+    def set_records(self, records: Iterable[AuditRecord]) -> None:
+        """Shows these records, newest first (by creation time; ties keep the given order)."""
+        self._records = sorted(records, key=lambda r: r.created_at, reverse=True)
+        table = self._table
+        table.setUpdatesEnabled(False)
+        try:
+            table.setRowCount(len(self._records))
+            for row, record in enumerate(self._records):
+                for column, text in enumerate(row_texts(record)):
+                    item = QTableWidgetItem(text)
+                    item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+                    item.setToolTip(text)  # the whole text where a cell cuts it
+                    table.setItem(row, column, item)
+        finally:
+            table.setUpdatesEnabled(True)
+        self._refresh_empty()
+
+    def row_text(self, row: int) -> list[str]:
+        return [self._table.item(row, c).text() for c in range(self._table.columnCount())]
+
+    def _refresh_empty(self) -> None:
+        has_rows = bool(self._records)
+        self._table.setVisible(has_rows)
+        self._empty.setVisible(not has_rows)
+
+
+def row_texts(record: AuditRecord) -> tuple[str, ...]:
+    """The cells of one row: time (local), operator, version, IPC, marker, outcome words."""
+    when = record.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    operator = clean_line(record.operator, 40) if record.operator else "\u2014"
+    if record.kind == APPROVE_UPDATE:
+        version = clean_line(record.version_id, DISPLAY_ID_MAX) or _("(no version id)")
+        if record.current_version:
+            version = _("{new} (was {cur})").format(new=version, cur=clean_line(record.current_version, 60))
+    else:
+        version = _("Sign-in")
+    words = outcome_text(record)
+    if record.code and record.outcome not in ("approved", None):
+        words += f" ({record.code})"
+    return (when, operator, version, clean_line(record.target, 60) or "\u2014", outcome_marker(record), words)

@@ -1,0 +1,280 @@
+"""Operator sign-in: PIN hashes, right and wrong PINs, lockout, roles, idle sign-out, audit of failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hmi.core.audit import SIGNIN_FAILED, AuditStore
+from hmi.core.auth import (
+    SCRYPT_N,
+    SignIn,
+    SignInStatus,
+    hash_pin,
+    is_valid_hash,
+    parse_hash,
+    valid_pin,
+    verify_pin,
+)
+
+from .helpers import Entry, MonoClock, SignInConf, WallClock
+
+CHEAP = {"n": 16, "r": 1, "p": 1}  # fast hashes for tests; the default cost is tested once below
+ALICE_PIN = "918273"
+BOB_PIN = "4711"
+WRONG = "555555"
+
+
+@pytest.fixture(scope="module")
+def entries() -> tuple[Entry, ...]:
+    return (
+        Entry("alice", "operator", hash_pin(ALICE_PIN, **CHEAP)),
+        Entry("bob", "operator", hash_pin(BOB_PIN, **CHEAP)),
+        Entry("vera", "viewer", hash_pin("2468", **CHEAP)),
+        Entry("nopin", "operator", None),
+        Entry("broken", "operator", "scrypt$not$a$hash"),
+        Entry("odd", "admin", hash_pin("1357", **CHEAP)),
+    )
+
+
+@pytest.fixture
+def clock() -> MonoClock:
+    return MonoClock()
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with AuditStore.open(tmp_path / "audit.sqlite3", clock=WallClock()) as s:
+        yield s
+
+
+def make(entries, clock, store=None, **kwargs) -> SignIn:
+    kwargs.setdefault("idle_timeout", 300.0)
+    return SignIn(entries, clock=clock, audit=store, **kwargs)
+
+
+# -- hashes ------------------------------------------------------------------------------------------
+
+
+def test_hash_format_and_verify() -> None:
+    encoded = hash_pin("123456", **CHEAP)
+    parts = encoded.split("$")
+    assert parts[:4] == ["scrypt", "16", "1", "1"] and len(parts) == 6
+    assert len(bytes.fromhex(parts[4])) == 16 and len(bytes.fromhex(parts[5])) == 32
+    assert "123456" not in encoded
+    assert verify_pin("123456", encoded)
+    assert not verify_pin("123457", encoded)
+    assert not verify_pin("", encoded)
+
+
+def test_each_hash_has_its_own_salt() -> None:
+    a, b = hash_pin("1234", **CHEAP), hash_pin("1234", **CHEAP)
+    assert a != b and verify_pin("1234", a) and verify_pin("1234", b)
+    assert hash_pin("1234", salt=b"0123456789abcdef", **CHEAP) == hash_pin("1234", salt=b"0123456789abcdef", **CHEAP)
+
+
+def test_default_cost_is_not_trivial_and_verifies() -> None:
+    encoded = hash_pin("2580")
+    n, r, p, salt, _digest = parse_hash(encoded)  # type: ignore[misc]
+    assert (n, r, p) == (SCRYPT_N, 8, 1) and n >= 2**14 and len(salt) == 16
+    assert verify_pin("2580", encoded)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "plain",
+        "scrypt$16$1$1$zz$00",
+        "bcrypt$16$1$1$00$00",
+        "scrypt$15$1$1$00ff$" + "00" * 32,
+        "scrypt$16$1$1$$" + "00" * 32,
+        "scrypt$1048576000$8$1$00ff$" + "00" * 32,
+    ],
+)
+def test_malformed_or_abusive_hashes_never_match(bad: str) -> None:
+    assert not is_valid_hash(bad)
+    assert not verify_pin("1234", bad)
+
+
+def test_pin_rules() -> None:
+    assert valid_pin("1234") and valid_pin("123456789012")
+    assert not valid_pin("123") and not valid_pin("1234567890123")
+    assert not valid_pin("12a4") and not valid_pin("١٢٣٤")  # ASCII digits only
+
+
+# -- sign-in -----------------------------------------------------------------------------------------
+
+
+def test_right_pin_signs_in(entries, clock) -> None:
+    signin = make(entries, clock)
+    assert signin.current() is None and not signin.may_approve()
+    result = signin.sign_in("alice", ALICE_PIN)
+    assert result.ok and result.status is SignInStatus.OK
+    assert result.operator is not None and result.operator.name == "alice"
+    assert signin.current() == result.operator
+    assert signin.may_approve()
+    signin.sign_out()
+    assert signin.current() is None and not signin.may_approve()
+
+
+def test_wrong_pin_counts_down(entries, clock) -> None:
+    signin = make(entries, clock)
+    result = signin.sign_in("alice", WRONG)
+    assert result.status is SignInStatus.WRONG_PIN and not result.ok
+    assert result.attempts_left == 4 and result.message == "Wrong PIN, 4 tries left"
+    assert signin.current() is None
+    assert signin.sign_in("alice", WRONG).attempts_left == 3
+    # A right PIN resets the count.
+    assert signin.sign_in("alice", ALICE_PIN).ok
+    assert signin.sign_in("alice", WRONG).attempts_left == 4
+
+
+def test_five_wrong_pins_lock_that_operator_for_60_s(entries, clock) -> None:
+    signin = make(entries, clock)
+    for left in (4, 3, 2, 1):
+        assert signin.sign_in("alice", WRONG).attempts_left == left
+        clock.t += 1
+    fifth = signin.sign_in("alice", WRONG)
+    assert fifth.status is SignInStatus.LOCKED_OUT and fifth.seconds_left == 60
+    assert "Locked for 60 s" in fifth.message
+    # Even the right PIN is refused while locked.
+    clock.t += 18
+    locked = signin.sign_in("alice", ALICE_PIN)
+    assert locked.status is SignInStatus.LOCKED_OUT and locked.seconds_left == 42
+    assert locked.message == "Locked for 42 s"
+    assert signin.current() is None
+    assert signin.locked_seconds("alice") == 42
+    # Only alice is locked.
+    assert signin.sign_in("bob", BOB_PIN).ok
+    assert signin.locked_seconds("bob") == 0
+    clock.t += 41.5
+    assert signin.sign_in("alice", ALICE_PIN).status is SignInStatus.LOCKED_OUT
+    clock.t += 0.5  # 60 s after the fifth wrong PIN
+    assert signin.locked_seconds("alice") == 0
+    result = signin.sign_in("alice", ALICE_PIN)
+    assert result.ok and signin.current().name == "alice"  # type: ignore[union-attr]
+
+
+def test_after_a_lockout_the_count_starts_again(entries, clock) -> None:
+    signin = make(entries, clock, lockout_after=2, lockout_seconds=10)
+    signin.sign_in("bob", WRONG)
+    assert signin.sign_in("bob", WRONG).status is SignInStatus.LOCKED_OUT
+    clock.t += 10
+    assert signin.sign_in("bob", WRONG).attempts_left == 1
+
+
+def test_viewer_signs_in_but_may_not_approve(entries, clock) -> None:
+    signin = make(entries, clock)
+    result = signin.sign_in("vera", "2468")
+    assert result.ok and result.operator is not None and result.operator.role == "viewer"
+    assert not result.operator.may_approve
+    assert signin.current() is not None
+    assert not signin.may_approve()
+
+
+def test_unknown_role_is_treated_as_a_viewer(entries, clock) -> None:
+    signin = make(entries, clock)
+    assert signin.sign_in("odd", "1357").ok
+    assert not signin.may_approve()
+
+
+def test_unknown_operator_and_missing_pins(entries, clock) -> None:
+    signin = make(entries, clock)
+    assert signin.sign_in("mallory", "1234").status is SignInStatus.UNKNOWN_OPERATOR
+    result = signin.sign_in("nopin", "1234")
+    assert result.status is SignInStatus.NO_PIN_SET and "set-pin" in result.message
+    assert signin.sign_in("broken", "1234").status is SignInStatus.NO_PIN_SET
+    assert signin.current() is None
+
+
+def test_idle_sign_out(entries, clock) -> None:
+    signin = make(entries, clock, idle_timeout=30)
+    assert signin.sign_in("alice", ALICE_PIN).ok
+    clock.t += 29
+    assert signin.current() is not None and signin.idle_seconds_left() == pytest.approx(1)
+    signin.touch()  # activity restarts the idle time
+    clock.t += 29
+    assert signin.may_approve()
+    clock.t += 1
+    assert signin.current() is None
+    assert not signin.may_approve()
+    signin.touch()  # does not sign anyone back in
+    assert signin.current() is None
+    assert signin.current(now=clock.t - 100) is None  # signed out stays signed out
+
+
+def test_idle_timeout_zero_never_signs_out(entries, clock) -> None:
+    signin = make(entries, clock, idle_timeout=0)
+    assert signin.sign_in("alice", ALICE_PIN).ok
+    clock.t += 10**6
+    assert signin.may_approve()
+
+
+def test_signing_in_replaces_the_previous_operator(entries, clock) -> None:
+    signin = make(entries, clock)
+    signin.sign_in("alice", ALICE_PIN)
+    signin.sign_in("vera", "2468")
+    assert signin.current().name == "vera"  # type: ignore[union-attr]
+    assert not signin.may_approve()
+    signin.sign_in("alice", WRONG)  # a failed attempt does not change who is signed in
+    assert signin.current().name == "vera"  # type: ignore[union-attr]
+
+
+def test_every_failed_attempt_is_audited_without_the_pin(entries, clock, store: AuditStore) -> None:
+    signin = make(entries, clock, store, target="10.0.0.5:50051")
+    assert signin.sign_in("alice", ALICE_PIN).ok  # success: no failure record
+    for _ in range(5):
+        signin.sign_in("alice", WRONG)
+    signin.sign_in("alice", ALICE_PIN)  # locked: refused, audited
+    signin.sign_in(WRONG, WRONG)  # a PIN typed as the name is not stored either
+    signin.sign_in("nopin", WRONG)
+    records = store.records()
+    assert len(records) == 8
+    assert all(r.kind == SIGNIN_FAILED and r.target == "10.0.0.5:50051" for r in records)
+    assert [r.outcome for r in records][::-1] == ["wrong-pin"] * 4 + ["locked-out"] * 2 + [
+        "unknown-operator",
+        "no-pin-set",
+    ]
+    assert [r.operator for r in records][::-1] == ["alice"] * 6 + [None, "nopin"]
+    for record in records:
+        for value in (record.operator, record.message, record.target, record.version_id, record.code):
+            assert WRONG not in str(value) and ALICE_PIN not in str(value)
+    raw = b"".join(p.read_bytes() for p in store.path.parent.iterdir() if p.is_file())
+    assert WRONG.encode() not in raw and ALICE_PIN.encode() not in raw
+
+
+def test_audit_trouble_does_not_change_the_refusal(entries, clock) -> None:
+    class Broken:
+        def record_signin_failure(self, **kwargs):
+            raise OSError("disk full")
+
+    signin = make(entries, clock, Broken())
+    assert signin.sign_in("alice", WRONG).status is SignInStatus.WRONG_PIN
+
+
+def test_an_approval_record_names_the_signed_in_operator(entries, clock, store: AuditStore) -> None:
+    signin = make(entries, clock, store)
+    assert signin.sign_in("bob", BOB_PIN).ok
+    assert signin.may_approve()
+    operator = signin.current()
+    assert operator is not None
+    rid = store.begin(target="ipc:50051", version_id="1.5.0", current_version="1.4.2", operator=operator.name)
+    store.mark_sent(rid)
+    store.complete(rid, outcome="approved", code="OK", message="")
+    (record,) = store.records(kind="approve-update")
+    assert record.operator == "bob" and record.id == rid
+
+
+def test_from_config_duck_types_the_app_config(entries, clock) -> None:
+    conf = SignInConf(enabled=True, idle_timeout=45.0, operators=entries)
+    signin = SignIn.from_config(conf, clock=clock)
+    assert signin.idle_timeout == 45.0
+    assert signin.operator_names == ["alice", "bob", "vera", "nopin", "broken", "odd"]
+    assert signin.sign_in("alice", ALICE_PIN).ok
+
+
+def test_duplicate_names_are_refused(clock) -> None:
+    with pytest.raises(ValueError, match="twice"):
+        SignIn([Entry("a", "operator", None), Entry("a", "viewer", None)], idle_timeout=10, clock=clock)
