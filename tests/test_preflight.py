@@ -20,8 +20,7 @@ def test_no_display_says_how_to_run_under_xvfb():
 def test_missing_xcb_library_is_named_with_its_package():
     found = preflight.problems({"DISPLAY": ":0"}, find=lambda n: None if n == "xcb-cursor" else _find_all(n))
     assert found == [
-        "Qt's xcb platform needs system libraries that are not installed:\n"
-        "    apt-get install -y libxcb-cursor0"
+        "Qt's xcb platform needs system libraries that are not installed:\n    apt-get install -y libxcb-cursor0"
     ]
 
 
