@@ -1,0 +1,450 @@
+"""Settings for the client, the console and the CLI, from four places, highest first.
+
+1. command-line flags (`add_config_arguments` adds the same set to every subcommand that talks to an IPC);
+2. environment variables (`IPC_HMI_TARGET`, … see `ENVIRONMENT`);
+3. a TOML file: `--config FILE`, else `IPC_HMI_CONFIG`, else `default_config_path()` if it exists;
+4. defaults: `127.0.0.1:50051`, poll every 1 s, 2 s deadline per call, no TLS, no token.
+
+Every bad value is a `ConfigError` whose message names where it came from (file and key,
+variable or flag) and the expected form, so the CLI can print it as is and exit 2.
+This module imports neither grpc nor Qt: `ipc-hmi --help` stays light.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+APP_DIR_NAME = "ipc-hmi"
+CONFIG_FILE_NAME = "config.toml"
+AUDIT_FILE_NAME = "audit.sqlite3"
+
+DEFAULT_TARGET = "127.0.0.1:50051"
+DEFAULT_POLL_INTERVAL = 1.0
+DEFAULT_DEADLINE = 2.0
+DEFAULT_IDLE_TIMEOUT = 300.0
+# Auto stale threshold: about three poll intervals without a fresh answer.
+STALE_POLLS = 3
+
+POLL_RANGE = (0.1, 60.0)
+DEADLINE_RANGE = (0.1, 60.0)
+STALE_RANGE = (0.0, 3600.0)
+IDLE_RANGE = (1.0, 86400.0)
+ROLES = ("operator", "viewer")
+
+# Environment variables, documented in the README and `--help`.
+ENVIRONMENT = {
+    "IPC_HMI_TARGET": "IPC address, HOST:PORT",
+    "IPC_HMI_CONFIG": "config file to read instead of the default one",
+    "IPC_HMI_POLL_INTERVAL": "seconds between two reads of the IPC state (0.1..60)",
+    "IPC_HMI_DEADLINE": "seconds each call may take (0.1..60)",
+    "IPC_HMI_TOKEN_FILE": "file holding a bearer token",
+    "IPC_HMI_TLS_CA": "CA certificate (PEM) to verify the IPC with; implies TLS",
+    "IPC_HMI_TLS_CERT": "client certificate (PEM) for mutual TLS; implies TLS",
+    "IPC_HMI_TLS_KEY": "client private key (PEM) for mutual TLS; implies TLS",
+    "IPC_HMI_TLS_SERVER_NAME": "name expected in the IPC's certificate; implies TLS",
+    "IPC_HMI_DATA_DIR": "folder for the audit trail and other data",
+}
+
+
+class ConfigError(Exception):
+    """A setting is missing, unknown or malformed. The message says where and what is expected."""
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """What `UpdaterClient` needs. Tests build it directly; `load_config` validates it for users.
+
+    The config classes are frozen but not slotted: a slotted dataclass is built twice at import,
+    and every CLI start pays for it (see benchmarks/bench_cli.py).
+    """
+
+    target: str = DEFAULT_TARGET
+    poll_interval: float = DEFAULT_POLL_INTERVAL
+    deadline: float = DEFAULT_DEADLINE
+    stale_after: float = 0.0  # seconds; 0 or less = STALE_POLLS poll intervals (resolved on creation)
+    tls: bool = False  # TLS with the system's roots unless tls_ca is given
+    tls_ca: Path | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_server_name: str | None = None
+    token_file: Path | None = None
+    allow_insecure_token: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.stale_after or self.stale_after <= 0:
+            object.__setattr__(self, "stale_after", STALE_POLLS * self.poll_interval)
+
+    @property
+    def uses_tls(self) -> bool:
+        """Any TLS setting switches TLS on; a CA, a client pair or a server name make no sense without it."""
+        return bool(self.tls or self.tls_ca or self.tls_cert or self.tls_key or self.tls_server_name)
+
+
+@dataclass(frozen=True)
+class OperatorEntry:
+    """One [[operators]] table."""
+
+    name: str
+    role: str  # "operator" or "viewer"
+    pin_hash: str | None = None  # verified by hmi.core.auth, only type-checked here
+
+
+@dataclass(frozen=True)
+class SignInConfig:
+    """The [signin] section and the operator list."""
+
+    enabled: bool = False
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+    operators: tuple[OperatorEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """Everything `load_config` resolved. (Each config class has a docstring: without one, dataclass
+    builds it with inspect.signature, which costs every CLI start a little.)"""
+
+    client: ClientConfig
+    config_file: Path | None  # the file that was read, if any
+    audit_path: Path
+    signin: SignInConfig = field(default_factory=SignInConfig)
+    data_dir: Path = Path(".")
+
+
+# --- platform folders -----------------------------------------------------------------------------------------
+
+
+def _home(environ: Mapping[str, str]) -> Path:
+    home = environ.get("HOME") or environ.get("USERPROFILE")
+    return Path(home) if home else Path.home()
+
+
+def _xdg(environ: Mapping[str, str], var: str, fallback: str) -> Path:
+    value = environ.get(var, "")
+    # The XDG spec says relative values are invalid and must be ignored.
+    return Path(value) if value and os.path.isabs(value) else _home(environ) / fallback
+
+
+def default_config_path(environ: Mapping[str, str] = os.environ, platform: str = sys.platform) -> Path:
+    """Where the config file lives when neither --config nor IPC_HMI_CONFIG names one."""
+    if platform == "win32":
+        base = Path(environ["APPDATA"]) if environ.get("APPDATA") else _home(environ) / "AppData" / "Roaming"
+    elif platform == "darwin":
+        base = _home(environ) / "Library" / "Application Support"
+    else:
+        base = _xdg(environ, "XDG_CONFIG_HOME", ".config")
+    return base / APP_DIR_NAME / CONFIG_FILE_NAME
+
+
+def default_data_dir(environ: Mapping[str, str] = os.environ, platform: str = sys.platform) -> Path:
+    """IPC_HMI_DATA_DIR if set, else the platform's per-user data folder (audit trail and the like)."""
+    if environ.get("IPC_HMI_DATA_DIR"):
+        return Path(environ["IPC_HMI_DATA_DIR"]).expanduser()
+    if platform == "win32":
+        local = environ.get("LOCALAPPDATA") or environ.get("APPDATA")
+        base = Path(local) if local else _home(environ) / "AppData" / "Local"
+    elif platform == "darwin":
+        base = _home(environ) / "Library" / "Application Support"
+    else:
+        base = _xdg(environ, "XDG_DATA_HOME", ".local/share")
+    return base / APP_DIR_NAME
+
+
+# --- command line ---------------------------------------------------------------------------------------------
+
+
+def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """The connection flags shared by every subcommand that talks to an IPC. Unset flags stay None."""
+    group = parser.add_argument_group(
+        "connection",
+        "Flags override environment variables (IPC_HMI_TARGET, …), which override the config file.",
+    )
+    group.add_argument("--target", metavar="HOST:PORT", default=None, help=f"IPC address (default {DEFAULT_TARGET})")
+    group.add_argument(
+        "--config", metavar="FILE", type=Path, default=None, help="config file (default: see the README)"
+    )
+    group.add_argument(
+        "--poll-interval",
+        metavar="SECONDS",
+        type=float,
+        default=None,
+        help=f"seconds between reads of the IPC state (default {DEFAULT_POLL_INTERVAL:g})",
+    )
+    group.add_argument(
+        "--deadline",
+        metavar="SECONDS",
+        type=float,
+        default=None,
+        help=f"seconds per call (default {DEFAULT_DEADLINE:g})",
+    )
+    group.add_argument("--tls", action="store_true", default=None, help="use TLS, verified with the system's roots")
+    group.add_argument("--tls-ca", metavar="FILE", type=Path, default=None, help="CA certificate (PEM); implies --tls")
+    group.add_argument(
+        "--tls-cert", metavar="FILE", type=Path, default=None, help="client certificate (PEM) for mutual TLS"
+    )
+    group.add_argument("--tls-key", metavar="FILE", type=Path, default=None, help="client key (PEM) for mutual TLS")
+    group.add_argument("--tls-server-name", metavar="NAME", default=None, help="name expected in the IPC's certificate")
+    group.add_argument(
+        "--token-file", metavar="FILE", type=Path, default=None, help="send the bearer token in FILE with every call"
+    )
+    group.add_argument(
+        "--allow-insecure-token",
+        action="store_true",
+        default=None,
+        help="allow sending the token without TLS to an address that is not this machine",
+    )
+
+
+# --- validation -----------------------------------------------------------------------------------------------
+
+
+def _number(value: Any, where: str, bounds: tuple[float, float], unit: str = "seconds") -> float:
+    lo, hi = bounds
+    expected = f"a number of {unit} from {lo:g} to {hi:g}"
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise ConfigError(f"{where}: expected {expected}, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{where}: expected {expected}, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or not lo <= value <= hi:
+        raise ConfigError(f"{where}: expected {expected}, got {value:g}")
+    return value
+
+
+def validate_target(value: Any, where: str) -> str:
+    """HOST:PORT, [IPV6]:PORT, or a gRPC target with a scheme (dns:, ipv4:, ipv6:, unix:)."""
+    expected = "HOST:PORT (for example 127.0.0.1:50051)"
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: expected {expected}, got {value!r}")
+    value = value.strip()
+    if any(c.isspace() for c in value):
+        raise ConfigError(f"{where}: expected {expected} without spaces, got {value!r}")
+    if value.startswith(("dns:", "ipv4:", "ipv6:", "unix:", "unix-abstract:", "vsock:")):
+        return value
+    host, sep, port = value.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not sep or not host or (":" in host and not value.startswith("[")):
+        raise ConfigError(f"{where}: expected {expected}, got {value!r}")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"{where}: the port must be a number from 1 to 65535, got {value!r}")
+    return value
+
+
+def _string(value: Any, where: str, what: str = "a string") -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}: expected {what}, got {value!r}")
+    return value
+
+
+def _bool(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    return value
+
+
+# TOML schema: key -> (expected form, kind). Kinds: str, path, bool, poll, deadline, stale, idle, target.
+_TOP_KEYS = {
+    "target": "target",
+    "poll_interval": "poll",
+    "deadline": "deadline",
+    "stale_after": "stale",
+}
+_SECTIONS = {
+    "tls": {"enabled": "bool", "ca_file": "path", "cert_file": "path", "key_file": "path", "server_name": "str"},
+    "auth": {"token_file": "path", "allow_insecure_token": "bool"},
+    "audit": {"path": "path"},
+    "signin": {"enabled": "bool", "idle_timeout": "idle"},
+}
+_OPERATOR_KEYS = ("name", "role", "pin_hash")
+
+
+def _check(kind: str, value: Any, where: str, base: Path) -> Any:
+    if kind == "target":
+        return validate_target(value, where)
+    if kind == "poll":
+        return _number(value, where, POLL_RANGE)
+    if kind == "deadline":
+        return _number(value, where, DEADLINE_RANGE)
+    if kind == "stale":
+        return _number(value, where, STALE_RANGE)
+    if kind == "idle":
+        return _number(value, where, IDLE_RANGE)
+    if kind == "bool":
+        return _bool(value, where)
+    if kind == "path":
+        path = Path(_string(value, where, "a file path as a string")).expanduser()
+        return path if path.is_absolute() else base / path  # relative to the config file
+    return _string(value, where)
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    import tomllib  # only when there is a file to read
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror or exc}") from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: the config file is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message ends with "(at line N, column M)".
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def parse_config_file(path: Path) -> dict[str, Any]:
+    """Reads and validates one config file. Returns flat settings: {"target": …, "tls.ca_file": Path, …}."""
+    data = _read_file(path)
+    base = path.parent
+    out: dict[str, Any] = {}
+    sections = ", ".join(f"[{s}]" for s in _SECTIONS)
+    for key, value in data.items():
+        if key in _TOP_KEYS:
+            out[key] = _check(_TOP_KEYS[key], value, f"{path}: {key}", base)
+        elif key in _SECTIONS:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: {key}: expected a section [{key}], got {value!r}")
+            allowed = _SECTIONS[key]
+            for sub, subvalue in value.items():
+                where = f"{path}: {key}.{sub}"
+                if sub not in allowed:
+                    raise ConfigError(f"{path}: unknown key '{sub}' in [{key}]; expected one of: {', '.join(allowed)}")
+                out[f"{key}.{sub}"] = _check(allowed[sub], subvalue, where, base)
+        elif key == "operators":
+            out["operators"] = _operators(value, path)
+        else:
+            raise ConfigError(
+                f"{path}: unknown key '{key}'; expected one of: {', '.join(_TOP_KEYS)}, sections {sections}, "
+                "or [[operators]]"
+            )
+    return out
+
+
+def _operators(value: Any, path: Path) -> tuple[OperatorEntry, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ConfigError(f"{path}: operators: expected [[operators]] tables with name and role")
+    result: list[OperatorEntry] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(value, start=1):
+        where = f"{path}: operators #{i}"
+        for key in entry:
+            if key not in _OPERATOR_KEYS:
+                raise ConfigError(f"{where}: unknown key '{key}'; expected one of: {', '.join(_OPERATOR_KEYS)}")
+        if "name" not in entry:
+            raise ConfigError(f'{where}: name is missing; expected name = "…"')
+        name = _string(entry["name"], f"{where}: name", "a non-empty name").strip()
+        if not name:
+            raise ConfigError(f"{where}: name: expected a non-empty name")
+        if name in seen:
+            raise ConfigError(f"{where}: name: '{name}' is listed twice")
+        seen.add(name)
+        role = entry.get("role")
+        if role not in ROLES:
+            raise ConfigError(f'{where}: role: expected "operator" or "viewer", got {role!r}')
+        pin_hash = entry.get("pin_hash")
+        if pin_hash is not None and not isinstance(pin_hash, str):
+            raise ConfigError(f'{where}: pin_hash: expected a string such as "scrypt$…", got {pin_hash!r}')
+        result.append(OperatorEntry(name=name, role=role, pin_hash=pin_hash))
+    return tuple(result)
+
+
+# --- merging --------------------------------------------------------------------------------------------------
+
+
+def _arg(args: argparse.Namespace | None, name: str) -> Any:
+    return getattr(args, name, None) if args is not None else None
+
+
+def _env(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(name)
+    return value if value else None  # an empty variable counts as unset
+
+
+def load_config(args: argparse.Namespace | None = None, environ: Mapping[str, str] = os.environ) -> AppConfig:
+    """Merges flags > environment > config file > defaults and validates everything. Raises ConfigError."""
+    # Which file: --config, then IPC_HMI_CONFIG (both must exist), then the default path if it exists.
+    config_file: Path | None
+    explicit = _arg(args, "config")
+    where_file = "--config"
+    if explicit is None and _env(environ, "IPC_HMI_CONFIG"):
+        explicit, where_file = Path(environ["IPC_HMI_CONFIG"]), "IPC_HMI_CONFIG"
+    if explicit is not None:
+        config_file = Path(explicit).expanduser()
+        if not config_file.is_file():
+            raise ConfigError(f"{where_file}: config file {config_file} does not exist")
+    else:
+        default = default_config_path(environ)
+        config_file = default if default.is_file() else None
+    file_values = parse_config_file(config_file) if config_file else {}
+
+    def pick(flag: str, env: str | None, key: str) -> tuple[Any, str]:
+        """The first set value and where it came from (for error messages)."""
+        value = _arg(args, flag)
+        if value is not None:
+            return value, "--" + flag.replace("_", "-")
+        if env and _env(environ, env) is not None:
+            return environ[env], env
+        if key in file_values:
+            return file_values[key], f"{config_file}: {key}"
+        return None, ""
+
+    target, where = pick("target", "IPC_HMI_TARGET", "target")
+    target = validate_target(target, where) if target is not None else DEFAULT_TARGET
+    poll, where = pick("poll_interval", "IPC_HMI_POLL_INTERVAL", "poll_interval")
+    poll = _number(poll, where, POLL_RANGE) if poll is not None else DEFAULT_POLL_INTERVAL
+    deadline, where = pick("deadline", "IPC_HMI_DEADLINE", "deadline")
+    deadline = _number(deadline, where, DEADLINE_RANGE) if deadline is not None else DEFAULT_DEADLINE
+    stale = float(file_values.get("stale_after", 0.0))
+
+    def path_setting(flag: str, env: str, key: str) -> Path | None:
+        value, _where = pick(flag, env, key)
+        return Path(value).expanduser() if value is not None else None
+
+    tls_ca = path_setting("tls_ca", "IPC_HMI_TLS_CA", "tls.ca_file")
+    tls_cert = path_setting("tls_cert", "IPC_HMI_TLS_CERT", "tls.cert_file")
+    tls_key = path_setting("tls_key", "IPC_HMI_TLS_KEY", "tls.key_file")
+    server_name, _w = pick("tls_server_name", "IPC_HMI_TLS_SERVER_NAME", "tls.server_name")
+    if server_name is not None and not str(server_name).strip():
+        raise ConfigError(f"{_w}: expected a host name, got {server_name!r}")
+    tls_flag, _w = pick("tls", None, "tls.enabled")
+    token_file = path_setting("token_file", "IPC_HMI_TOKEN_FILE", "auth.token_file")
+    allow_insecure, _w = pick("allow_insecure_token", None, "auth.allow_insecure_token")
+
+    if (tls_cert is None) != (tls_key is None):
+        raise ConfigError(
+            "mutual TLS needs both a client certificate and its key "
+            "(--tls-cert/--tls-key, IPC_HMI_TLS_CERT/IPC_HMI_TLS_KEY, or [tls] cert_file/key_file)"
+        )
+
+    client = ClientConfig(
+        target=target,
+        poll_interval=poll,
+        deadline=deadline,
+        stale_after=stale,
+        tls=bool(tls_flag),
+        tls_ca=tls_ca,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        tls_server_name=str(server_name).strip() if server_name is not None else None,
+        token_file=token_file,
+        allow_insecure_token=bool(allow_insecure),
+    )
+    data_dir = default_data_dir(environ)
+    audit_path = file_values.get("audit.path") or data_dir / AUDIT_FILE_NAME
+    signin = SignInConfig(
+        enabled=bool(file_values.get("signin.enabled", False)),
+        idle_timeout=float(file_values.get("signin.idle_timeout", DEFAULT_IDLE_TIMEOUT)),
+        operators=file_values.get("operators", ()),
+    )
+    return AppConfig(client=client, config_file=config_file, audit_path=audit_path, signin=signin, data_dir=data_dir)
