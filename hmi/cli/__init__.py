@@ -17,13 +17,22 @@ import sys
 
 from hmi import __version__
 
-# Modules that provide `register(subparsers)`, in the order shown by --help.
-_FAMILIES = ("hmi.cli.gui", "hmi.cli.client", "hmi.cli.mock", "hmi.cli.audit")
+# Which module registers each subcommand (`register(subparsers)`), in the order shown by --help.
+# Running one command imports only its own module: `ipc-hmi report` must start fast.
+_COMMANDS = {
+    "gui": "hmi.cli.gui",
+    "report": "hmi.cli.client",
+    "approve": "hmi.cli.client",
+    "mock": "hmi.cli.mock",
+    "mock-ctl": "hmi.cli.mock",
+    "history": "hmi.cli.audit",
+    "set-pin": "hmi.cli.audit",
+}
 _TOP_LEVEL = {"-h", "--help", "--version"}
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
-    """The parser, and the names of the subcommands it knows."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every subcommand, or with only the family of `command` when it is known."""
     parser = argparse.ArgumentParser(
         prog="ipc-hmi",
         description="Operator console and tools for software updates of an industrial PC (IpcUpdater).",
@@ -32,22 +41,17 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     )
     parser.add_argument("--version", action="version", version=f"ipc-hmi {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in _FAMILIES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue  # that family is not built yet
-        module.register(sub)
-    return parser, set(sub.choices)
+    families = [_COMMANDS[command]] if command in _COMMANDS else list(dict.fromkeys(_COMMANDS.values()))
+    for name in families:
+        importlib.import_module(name).register(sub)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
-    parser, commands = build_parser()
-    if "gui" in commands and (not args_in or (args_in[0].startswith("-") and args_in[0] not in _TOP_LEVEL)):
+    if not args_in or (args_in[0].startswith("-") and args_in[0] not in _TOP_LEVEL):
         args_in.insert(0, "gui")
+    parser = build_parser(args_in[0])
     args = parser.parse_args(args_in)
     func = getattr(args, "func", None)
     if func is None:

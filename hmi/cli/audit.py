@@ -13,7 +13,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -366,6 +365,8 @@ def write_pin_hash(path: Path, name: str, pin_hash: str, *, role: str | None = N
     new_text, new_role = edit_operator(text, name, pin_hash, role=role)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile  # lazy: it pulls in shutil, bz2 and lzma on every CLI start
+
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
         raise ConfigEditError(f"cannot write next to {path}: {exc}") from exc

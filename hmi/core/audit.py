@@ -33,9 +33,7 @@ process starts fast and the CLI's `history` never loads grpc or Qt.
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
-import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -119,16 +117,8 @@ class AuditRecord:
 
 def default_audit_path() -> Path:
     """`audit.sqlite3` in hmi.core.config's data folder (IPC_HMI_DATA_DIR, else the platform's user data folder)."""
-    try:
-        from hmi.core.config import AUDIT_FILE_NAME, default_data_dir
-    except ImportError:  # keep working without the config module
-        if sys.platform == "win32":
-            base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-        elif sys.platform == "darwin":
-            base = Path.home() / "Library" / "Application Support"
-        else:
-            base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-        return base / "ipc-hmi" / "audit.sqlite3"
+    from hmi.core.config import AUDIT_FILE_NAME, default_data_dir  # lazy: config is not needed to open a store
+
     return default_data_dir() / AUDIT_FILE_NAME
 
 
