@@ -318,7 +318,12 @@ def edit_operator(text: str, name: str, pin_hash: str, *, role: str | None) -> t
         index = matches[0]
         if len(starts) != len(operators):
             raise ConfigEditError("the [[operators]] tables are written in a form this command cannot edit safely")
-        new_role = role or str(operators[index].get("role") or "no role set")
+        if role is None and operators[index].get("role") not in ("operator", "viewer"):
+            # Writing a PIN for an entry the config loader rejects would only move the error to start-up.
+            raise ConfigEditError(
+                f"operator {name!r} has no valid role; run again with --role operator or --role viewer"
+            )
+        new_role = role or str(operators[index]["role"])
         start = starts[index]
         end = next((j for j in range(start + 1, len(lines)) if _HEADER.match(lines[j])), len(lines))
         block = lines[start:end]

@@ -307,3 +307,13 @@ def test_a_pin_set_with_set_pin_signs_in_through_the_app_config(tmp_path: Path, 
     signin = SignIn.from_config(app.signin)
     assert signin.sign_in("bob", "8080").ok and signin.may_approve()
     assert not signin.sign_in("alice", "8080").ok
+
+
+def test_set_pin_refuses_an_operator_without_a_role_unless_one_is_given(tmp_path):
+    from hmi.cli.audit import ConfigEditError, edit_operator
+
+    text = '[signin]\nenabled = true\n\n[[operators]]\nname = "anna"\n'
+    with pytest.raises(ConfigEditError, match="--role operator or --role viewer"):
+        edit_operator(text, "anna", "scrypt$x", role=None)
+    new_text, role = edit_operator(text, "anna", "scrypt$x", role="viewer")
+    assert role == "viewer" and 'role = "viewer"' in new_text and 'pin_hash = "scrypt$x"' in new_text
