@@ -1,0 +1,112 @@
+"""`ipc-hmi gui` (also plain `ipc-hmi` and `ipc-hmi --demo`): the operator console.
+
+Only argparse and the Qt-free config module are imported here; Qt, qasync and grpc load
+inside `_run`, so `ipc-hmi --help` and the other subcommands stay light.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from hmi.core.config import add_config_arguments
+
+EPILOG = """\
+keyboard:
+  Ctrl+I       open the confirmation for the offered update (when approval is possible)
+  F5, Ctrl+R   read the IPC state now
+  Ctrl+Q       quit (in kiosk mode: asks first)
+  Esc          cancel the confirmation
+  In the confirmation, hold the install button (touch, mouse, or Space/Enter) for 1.5 s.
+
+kiosk mode:
+  Full screen, no window frame. To leave: press and hold the top-left corner of the
+  screen for 3 seconds, or press Ctrl+Q; then confirm with "Close console".
+
+examples:
+  ipc-hmi --demo                                  the console on the embedded simulated IPC
+  ipc-hmi gui --target 10.0.0.5:50051 --kiosk     the touch panel of a real IPC
+  QT_QPA_PLATFORM=offscreen ipc-hmi --demo --screenshot demo.png --after 12
+"""
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value < 0 or value > 3600:
+        raise argparse.ArgumentTypeError(f"expected seconds from 0 to 3600, got {text!r}")
+    return value
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number greater than 0, got {text!r}")
+    return value
+
+
+def _size(text: str) -> tuple[int, int]:
+    parts = text.lower().replace("×", "x").split("x")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT in pixels, e.g. 1280x800, got {text!r}")
+    w, h = (int(p) for p in parts)
+    if not (320 <= w <= 16384 and 240 <= h <= 16384):
+        raise argparse.ArgumentTypeError(f"size {w}x{h} is out of range (320x240 to 16384x16384)")
+    return w, h
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "gui",
+        help="open the operator console (the default command)",
+        description="The operator console: shows the IPC's update state and approves exactly the offered version.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="run a simulated IPC inside the console, with a demo drawer to drive it"
+    )
+    parser.add_argument(
+        "--demo-scenario",
+        metavar="NAME|FILE",
+        default="demo",
+        help="with --demo: the mock scenario (approval, automatic, fault, power-loss, race, demo, or a TOML file)",
+    )
+    parser.add_argument(
+        "--demo-speed", metavar="FACTOR", type=_speed, default=1.0, help="with --demo: run the simulation faster"
+    )
+    parser.add_argument("--kiosk", action="store_true", help="full screen, frameless; see 'kiosk mode' below")
+    parser.add_argument(
+        "--screenshot",
+        metavar="FILE",
+        type=Path,
+        default=None,
+        help="render the window to a PNG file after the first data arrives, then exit",
+    )
+    parser.add_argument(
+        "--after",
+        metavar="SECONDS",
+        type=_seconds,
+        default=None,
+        help="with --screenshot: render after this many seconds instead of at the first data",
+    )
+    parser.add_argument("--size", metavar="WxH", type=_size, default=None, help="window size, e.g. 1280x800")
+    add_config_arguments(parser)
+    parser.set_defaults(func=_run, _gui_parser=parser)
+
+
+def _run(args: argparse.Namespace) -> int:
+    parser: argparse.ArgumentParser = args._gui_parser
+    if args.after is not None and args.screenshot is None:
+        parser.error("--after needs --screenshot")
+    if not args.demo and (args.demo_scenario != "demo" or args.demo_speed != 1.0):
+        parser.error("--demo-scenario and --demo-speed need --demo")
+    from hmi.app import main
+
+    return main(args)

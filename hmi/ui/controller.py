@@ -1,0 +1,266 @@
+"""Owns the client (and, in demo mode, the embedded mock) and turns the window's intents into calls.
+
+The client's subscribe callback becomes the `stateChanged` signal. An approval intent is checked
+once more against `approval_gate(client.state, now)` before `client.approve` runs as a task on
+the (qasync) event loop; a second intent while one approval is under way is dropped. Nothing
+here blocks the GUI thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from hmi.core.config import AppConfig, ClientConfig
+from hmi.core.errors import describe
+from hmi.core.i18n import _
+from hmi.core.model import DISPLAY_ID_MAX, ClientState, approval_gate, clean_line
+
+log = logging.getLogger(__name__)
+
+DEMO_NOTES = """# Release {v}
+
+A release published from the demo drawer of the console.
+
+## What's new
+- Shorter start-up of the workcell runtime.
+- Clearer messages when a camera is disconnected.
+
+## Before you approve
+Plan **about 10 minutes** of downtime. Images and links in notes are never loaded here:
+![diagram](https://example.com/diagram.png) [release page](https://example.com/releases/{v}).
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class LocalRefusal:
+    """An approval the console did not send (same fields the window reads from an ApprovalResult)."""
+
+    version_id: str
+    message: str
+    outcome: str = "refused-locally"
+    code: str | None = None
+    detail: str = ""
+
+
+def next_release(version_ids: list[str]) -> str:
+    """A new version id for the demo drawer: the highest 'X.Y.Z' given with Z+1 (a patch release, so it
+    does not collide with the scenario's own X.Y.0 releases), never one of the ids given."""
+    taken = set(version_ids)
+    best: tuple[int, int, int] | None = None
+    for vid in version_ids:
+        m = re.fullmatch(r"(\d+)\.(\d+)(?:\.(\d+))?", vid or "")
+        if m:
+            key = (int(m.group(1)), int(m.group(2)), int(m.group(3) or 0))
+            best = key if best is None or key > best else best
+    if best is None:
+        n = len(version_ids) + 1
+        while f"demo-{n}" in taken:
+            n += 1
+        return f"demo-{n}"
+    major, minor, patch = best
+    while True:
+        patch += 1
+        candidate = f"{major}.{minor}.{patch}"
+        if candidate not in taken:
+            return candidate
+
+
+class ConsoleController(QObject):
+    stateChanged = Signal(object)
+    approvalStarted = Signal(str)
+    approvalFinished = Signal(object)
+    demoFinished = Signal(str, bool, str)
+    firstData = Signal()
+    started = Signal(str)  # the target being polled (in demo mode, the embedded mock's address)
+
+    def __init__(
+        self,
+        config: AppConfig | ClientConfig,
+        *,
+        demo: bool = False,
+        scenario: str = "demo",
+        speed: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+        audit: Any = None,
+        operator: str | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._client_config = config.client if isinstance(config, AppConfig) else config
+        self.demo = demo
+        self.scenario = scenario
+        self.speed = speed
+        self.operator = operator
+        self._clock = clock
+        self._wall = wall
+        self._audit = audit
+        self.client: Any = None  # hmi.core.client.UpdaterClient once started
+        self.mock: Any = None  # hmi.mock.server.RunningMock in demo mode
+        self.control: Any = None  # hmi.mock.control.ControlClient in demo mode
+        self._unsubscribe: Callable[[], None] | None = None
+        self._approval: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._had_data = False
+        self._started = False
+        self._closed = False
+
+    @property
+    def target(self) -> str:
+        return self.client.config.target if self.client is not None else self._client_config.target
+
+    @property
+    def state(self) -> ClientState | None:
+        return self.client.state if self.client is not None else None
+
+    @property
+    def approval_running(self) -> bool:
+        return self._approval is not None and not self._approval.done()
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Starts the embedded mock (demo) and the client on the running loop. Idempotent."""
+        if self._started:
+            return
+        self._started = True
+        from hmi.core.client import UpdaterClient
+
+        client_config = self._client_config
+        if self.demo:
+            from hmi.mock.control import ControlClient
+            from hmi.mock.server import start_mock
+
+            self.mock = await start_mock(scenario=self.scenario, listen="127.0.0.1:0", speed=self.speed)
+            # The simulated IPC is local and plain: no TLS or token settings of a real IPC apply to it.
+            client_config = ClientConfig(
+                target=self.mock.address,
+                poll_interval=client_config.poll_interval,
+                deadline=client_config.deadline,
+            )
+            self.control = ControlClient(self.mock.address)
+        self.client = UpdaterClient(client_config, clock=self._clock, wall=self._wall, audit=self._audit)
+        self._unsubscribe = self.client.subscribe(self._on_state)
+        self.started.emit(client_config.target)
+        self.stateChanged.emit(self.client.state)
+        await self.client.start()
+
+    async def aclose(self) -> None:
+        """Stops everything this controller started. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        tasks = [t for t in self._tasks if not t.done()]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        if self.client is not None:
+            await self.client.aclose()
+        if self.control is not None:
+            with contextlib.suppress(Exception):
+                await self.control.close()
+        if self.mock is not None:
+            await self.mock.stop(grace=None)
+
+    def _on_state(self, state: ClientState) -> None:
+        self.stateChanged.emit(state)
+        if not self._had_data and state.snapshot is not None:
+            self._had_data = True
+            self.firstData.emit()
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.get_event_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("console task %s failed", task.get_name(), exc_info=task.exception())
+
+    # -- intents ---------------------------------------------------------------------------------------------
+    def request_approval(self, version_id: str) -> bool:
+        """Approve exactly `version_id`, if the core allows it now. Returns True when a call was started."""
+        if self.client is None or self._closed:
+            return False
+        if self.approval_running:
+            log.info("approval of %r dropped: another approval is under way", version_id)
+            return False  # a double tap: the first approval is still under way
+        gate = approval_gate(self.client.state, self._clock())
+        if not gate.permits(version_id):
+            shown = clean_line(version_id, DISPLAY_ID_MAX)
+            self.approvalFinished.emit(
+                LocalRefusal(version_id, _("{why} {v} was not sent.").format(why=gate.text, v=shown))
+            )
+            return False
+        self._approval = self._spawn(self._approve(version_id), "approve")
+        return True
+
+    async def _approve(self, version_id: str) -> None:
+        self.approvalStarted.emit(version_id)
+        try:
+            result = await self.client.approve(version_id, operator=self.operator)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the client promises not to raise on RPC errors; anything else is a bug
+            log.exception("approve(%r) raised", version_id)
+            result = LocalRefusal(version_id, _("The approval failed: {e}").format(e=exc), outcome="error")
+        self.approvalFinished.emit(result)
+
+    def request_refresh(self) -> None:
+        if self.client is not None and not self._closed:
+            self._spawn(self.client.refresh(), "refresh")
+
+    def request_demo(self, action: str) -> None:
+        if self.control is None or self._closed:
+            self.demoFinished.emit(action, False, _("Demo controls work only with --demo."))
+            return
+        self._spawn(self._demo(action), f"demo-{action}")
+
+    async def _demo(self, action: str) -> None:
+        try:
+            if action == "publish":
+                state = await self.control.state()
+                ids = [e.get("version_id", "") for e in state.get("feed", [])]
+                ids += [state.get("active") or "", state.get("assigned") or ""]
+                version = next_release([i for i in ids if i])
+                await self.control.publish(version, notes=DEMO_NOTES.format(v=version))
+                message = _("Published release {v}.").format(v=version)
+            elif action == "fail":
+                await self.control.fail()
+                message = _("The running update was made to fail.")
+            elif action == "power-loss":
+                await self.control.power_loss()
+                message = _("Power was cut; the simulated IPC restarts.")
+            elif action == "reset":
+                await self.control.reset()
+                message = _("The simulation started over.")
+            else:
+                raise ValueError(f"unknown demo action {action!r}")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            code = getattr(exc, "code", None)
+            if callable(code):
+                details = exc.details() if hasattr(exc, "details") else ""  # type: ignore[attr-defined]
+                message = _("Not done: {why}").format(why=details or describe(code()).operator)
+            else:
+                message = _("Not done: {why}").format(why=exc)
+            self.demoFinished.emit(action, False, message)
+            return
+        self.demoFinished.emit(action, True, message)
+        if self.client is not None:
+            await self.client.refresh()

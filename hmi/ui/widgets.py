@@ -1,0 +1,556 @@
+"""Small widgets the console is built from.
+
+- `ElideLabel`: one line, long values shortened in the middle on screen; the label's text stays the
+  full value, so screen readers and test robots hear all of it, and the tooltip shows it.
+- `WrapLabel`: wraps at word boundaries, and inside a word when one word is wider than the line
+  (a 120-character version id never pushes the window wider and is never cut).
+- `ElideButton`: a button whose caption names a value that can be long ("Install <version id>").
+- `HoldButton`: confirms only after a press-and-hold (touch, mouse, or Space/Enter held), with a
+  visible fill. A plain click, an accessibility "press" action or a bounce never confirms.
+- `NotesView`: update notes as Markdown through Qt's own renderer, inert: no resource is ever
+  loaded, links are not followed, raw HTML shows as text, megabyte notes are cut for display.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QElapsedTimer, QPointF, QRect, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFontMetrics,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+    QTextFormat,
+    QTextLayout,
+    QTextOption,
+)
+from PySide6.QtWidgets import QLabel, QPushButton, QScroller, QSizePolicy, QTextBrowser, QWidget
+
+from hmi.core.i18n import _
+from hmi.ui import icons, theme
+
+# Notes are kept in full in the model; the screen renders at most this much of them.
+NOTES_RENDER_LIMIT = 50_000  # measured: 200 kB of list items took 320 ms to lay out, 50 kB about 35 ms
+HEADING_SIZE = {1: 2, 2: 1}  # Qt's size steps over the body size: 2 = x-large, 1 = large, 0 = body
+
+
+def plain_tooltip(text: str) -> str:
+    """A tooltip that shows `text` literally: Qt would otherwise read '<b>…' in a version id as HTML."""
+    return f"<p>{html.escape(text)}</p>" if text else ""
+
+
+class ElideLabel(QLabel):
+    def __init__(self, text: str = "", parent: QWidget | None = None, *, mode=Qt.TextElideMode.ElideMiddle) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self._mode = mode
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        if text == self.text():
+            return
+        super().setText(text)
+        self.updateGeometry()
+        self._sync_tooltip()
+
+    def sizeHint(self) -> QSize:
+        m = self.contentsMargins()
+        fm = self.fontMetrics()
+        return QSize(fm.horizontalAdvance(self.text()) + m.left() + m.right() + 2, fm.height() + m.top() + m.bottom())
+
+    def minimumSizeHint(self) -> QSize:
+        m = self.contentsMargins()
+        fm = self.fontMetrics()
+        return QSize(fm.horizontalAdvance("MMM…") + m.left() + m.right(), fm.height() + m.top() + m.bottom())
+
+    def is_elided(self) -> bool:
+        return self.fontMetrics().horizontalAdvance(self.text()) > self.contentsRect().width()
+
+    def displayed_text(self) -> str:
+        return self.fontMetrics().elidedText(self.text(), self._mode, self.contentsRect().width())
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        align = self.alignment() | Qt.AlignmentFlag.AlignVCenter
+        self.style().drawItemText(
+            painter, self.contentsRect(), align, self.palette(), self.isEnabled(), self.displayed_text(),
+            self.foregroundRole(),
+        )  # fmt: skip
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._sync_tooltip()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        self._sync_tooltip()
+
+    def _sync_tooltip(self) -> None:
+        self.setToolTip(plain_tooltip(self.text()) if self.is_elided() else "")
+
+
+class WrapLabel(QLabel):
+    """Wraps; with `max_lines`, the last line ends in "…" and the tooltip holds the whole text."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None, *, max_lines: int | None = None) -> None:
+        super().__init__(parent)
+        self._max_lines = max_lines
+        self._elided = False
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+        self._cache: tuple[tuple[str, int, str, int | None], tuple[QTextLayout, int], bool] | None = None
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        if text == self.text():
+            return
+        super().setText(text)
+        self._geometry_changed()
+        self.update()
+        self._sync_tooltip()
+
+    def _geometry_changed(self) -> None:
+        # Qt caches height-for-width per layout item; a container widget between this label and the
+        # layout that places it would keep its old height unless every level is told.
+        widget: QWidget | None = self
+        while widget is not None and not widget.isWindow():
+            widget.updateGeometry()
+            widget = widget.parentWidget()
+
+    def set_max_lines(self, max_lines: int | None) -> None:
+        if max_lines != self._max_lines:
+            self._max_lines = max_lines
+            self._cache = None
+            self._geometry_changed()
+            self.update()
+            self._sync_tooltip()
+
+    def is_elided(self) -> bool:
+        """True when the text needs more than `max_lines` lines at the current width."""
+        self._layout(self.contentsRect().width())
+        return self._elided
+
+    def _lay(self, text: str, width: int) -> tuple[QTextLayout, int]:
+        option = QTextOption(self.alignment() & Qt.AlignmentFlag.AlignHorizontal_Mask)
+        option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        layout = QTextLayout(text, self.font())
+        layout.setTextOption(option)
+        layout.beginLayout()
+        y = 0.0
+        while True:
+            line = layout.createLine()
+            if not line.isValid():
+                break
+            line.setLineWidth(width)
+            line.setPosition(QPointF(0, y))
+            y += line.height()
+        layout.endLayout()
+        return layout, int(y + 0.999)
+
+    def _layout(self, width: int) -> tuple[QTextLayout, int]:
+        width = max(1, width)
+        key = (self.text(), width, self.font().key(), self._max_lines)
+        if self._cache is not None and self._cache[0] == key:
+            self._elided = self._cache[2]
+            return self._cache[1]
+        text = self.text()
+        result = self._lay(text, width)
+        elided = False
+        limit = self._max_lines
+        if limit and result[0].lineCount() > limit:
+            start = result[0].lineAt(limit - 1).textStart()
+            last = QFontMetrics(self.font()).elidedText(text[start:], Qt.TextElideMode.ElideRight, width)
+            result = self._lay(text[:start] + last, width)
+            elided = True
+        self._cache = (key, result, elided)
+        self._elided = elided
+        return result
+
+    def _sync_tooltip(self) -> None:
+        if self._max_lines:
+            self.setToolTip(plain_tooltip(self.text()) if self.is_elided() else "")
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._sync_tooltip()
+
+    def _margins(self) -> tuple[int, int]:
+        m = self.contentsMargins()
+        return m.left() + m.right(), m.top() + m.bottom()
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        mx, my = self._margins()
+        return max(self.fontMetrics().height(), self._layout(width - mx)[1]) + my
+
+    def text_height(self) -> int:
+        """Height the text needs at the current width (a test compares it with the real height)."""
+        return self.heightForWidth(self.width())
+
+    def sizeHint(self) -> QSize:
+        mx, _my = self._margins()
+        natural = self.fontMetrics().horizontalAdvance(self.text()) + 2
+        width = min(natural, 560) + mx
+        return QSize(width, self.heightForWidth(width))
+
+    def minimumSizeHint(self) -> QSize:
+        mx, my = self._margins()
+        fm = self.fontMetrics()
+        return QSize(fm.horizontalAdvance("MMMM") + mx, fm.height() + my)
+
+    def paintEvent(self, event) -> None:
+        rect = self.contentsRect()
+        layout, height = self._layout(rect.width())
+        top = rect.top()
+        if self.alignment() & Qt.AlignmentFlag.AlignVCenter and rect.height() > height:
+            top += (rect.height() - height) // 2
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        layout.draw(painter, QPointF(rect.left(), top))
+
+
+class ElideButton(QPushButton):
+    """A button whose caption can be long; the accessible name and tooltip keep it whole."""
+
+    _PADDING = 48  # stylesheet padding and border, both sides
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self._keep = 0
+        self.set_full_text(text)
+
+    def full_text(self) -> str:
+        return self._full
+
+    def set_full_text(self, text: str, *, keep: int = 0) -> None:
+        """`keep`: how many leading characters are never elided (the verb in "Install <version id>")."""
+        if text == self._full and keep == self._keep:
+            return
+        self._full, self._keep = text, keep
+        self.setAccessibleName(text)
+        self.updateGeometry()
+        self._apply()
+
+    def _apply(self) -> None:
+        self.ensurePolished()
+        fm = self.fontMetrics()
+        room = max(10, self.width() - self._PADDING)
+        head, tail = self._full[: self._keep], self._full[self._keep :]
+        if fm.horizontalAdvance(self._full) <= room or not head:
+            shown = fm.elidedText(self._full, Qt.TextElideMode.ElideMiddle, room)
+        else:
+            shown = head + fm.elidedText(tail, Qt.TextElideMode.ElideMiddle, max(10, room - fm.horizontalAdvance(head)))
+        super().setText(shown.replace("&", "&&"))  # '&' in a version id is not a keyboard mnemonic
+        self.setToolTip(plain_tooltip(self._full) if shown != self._full else "")
+
+    def is_elided(self) -> bool:
+        return self.text().replace("&&", "&") != self._full
+
+    def sizeHint(self) -> QSize:
+        self.ensurePolished()
+        base = super().sizeHint()
+        width = min(self.fontMetrics().horizontalAdvance(self._full) + self._PADDING + 8, 560)
+        return QSize(max(width, 240), max(base.height(), theme.PRIMARY_PX))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(200, theme.PRIMARY_PX)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._apply()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if self._full:
+            self._apply()
+
+
+class HoldButton(QPushButton):
+    """Confirms after being held for `hold_seconds`; releasing, sliding off or losing focus early cancels."""
+
+    held = Signal()
+    progressChanged = Signal(float)
+
+    _KEYS = (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter)
+
+    def __init__(self, text: str, parent: QWidget | None = None, *, hold_seconds: float = 1.5) -> None:
+        super().__init__(text, parent)
+        self.hold_seconds = hold_seconds
+        self._progress = 0.0
+        self._fired = False
+        self._elapsed = QElapsedTimer()
+        self._tick = QTimer(self)
+        self._tick.setTimerType(Qt.TimerType.PreciseTimer)
+        self._tick.setInterval(16)
+        self._tick.timeout.connect(self._advance)
+        self.setAutoDefault(False)
+        self.setMinimumHeight(theme.PRIMARY_PX)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    @property
+    def progress(self) -> float:
+        return self._progress
+
+    def holding(self) -> bool:
+        return self._tick.isActive()
+
+    def rearm(self) -> None:
+        self._stop()
+        self._fired = False
+
+    # -- input -------------------------------------------------------------------------------------------
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._start()
+        event.accept()
+
+    def mouseMoveEvent(self, event) -> None:
+        if self.holding() and not self.rect().contains(event.position().toPoint()):
+            self._stop()  # sliding off the button is the natural way to change one's mind
+        event.accept()
+
+    def mouseReleaseEvent(self, event) -> None:
+        self._stop()
+        event.accept()
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in self._KEYS:
+            if not event.isAutoRepeat():
+                self._start()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event) -> None:
+        if event.key() in self._KEYS:
+            if not event.isAutoRepeat():
+                self._stop()
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    def focusOutEvent(self, event) -> None:
+        self._stop()
+        super().focusOutEvent(event)
+
+    def hideEvent(self, event) -> None:
+        self._stop()
+        super().hideEvent(event)
+
+    # -- hold --------------------------------------------------------------------------------------------
+    def _start(self) -> None:
+        if self._fired or not self.isEnabled() or self.holding():
+            return
+        self._elapsed.start()
+        self._tick.start()
+        self._set_progress(0.0)
+
+    def _stop(self) -> None:
+        if self._tick.isActive():
+            self._tick.stop()
+        if not self._fired:
+            self._set_progress(0.0)
+
+    def _advance(self) -> None:
+        fraction = min(1.0, self._elapsed.elapsed() / 1000.0 / max(0.01, self.hold_seconds))
+        self._set_progress(fraction)
+        if fraction >= 1.0 and not self._fired:
+            self._fired = True  # once per sheet: a long hold or a second hold never sends twice
+            self._tick.stop()
+            self.held.emit()
+
+    def _set_progress(self, value: float) -> None:
+        if value != self._progress:
+            self._progress = value
+            self.progressChanged.emit(value)
+            self.update()
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = self.rect().adjusted(1, 1, -1, -1)
+        path = QPainterPath()
+        path.addRoundedRect(r, 8, 8)
+        enabled = self.isEnabled()
+        painter.fillPath(path, QColor(theme.ACCENT_TINT if enabled else theme.DISABLED_BG))
+        fill = QRect(r)
+        fill.setWidth(int(r.width() * self._progress))
+        painter.save()
+        painter.setClipRect(fill)
+        painter.fillPath(path, QColor(theme.ACCENT))
+        painter.restore()
+        pen_colour = QColor(theme.TEXT if self.hasFocus() else theme.ACCENT)
+        pen = painter.pen()
+        pen.setColor(pen_colour if enabled else QColor(theme.BORDER))
+        pen.setWidth(4 if self.hasFocus() else 2)
+        if not enabled:
+            pen.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.drawPath(path)
+        # The caption is drawn twice, clipped: white over the fill, dark over the rest (contrast ≥ 7:1).
+        font = self.font()
+        font.setBold(True)
+        painter.setFont(font)
+        text_rect = r.adjusted(12, 0, -12, 0)
+        caption = QFontMetrics(font).elidedText(self.text(), Qt.TextElideMode.ElideRight, text_rect.width())
+        for clip, colour in (
+            (fill, theme.WHITE),
+            (QRect(fill.right() + 1, r.top(), r.width(), r.height()), theme.TEXT),
+        ):
+            painter.save()
+            painter.setClipRect(clip)
+            painter.setPen(QColor(colour if enabled else theme.DISABLED_TEXT))
+            painter.drawText(text_rect, Qt.AlignmentFlag.AlignCenter, caption)
+            painter.restore()
+
+    def sizeHint(self) -> QSize:
+        font = self.font()
+        font.setBold(True)
+        return QSize(QFontMetrics(font).horizontalAdvance(self.text()) + 48, theme.PRIMARY_PX)
+
+    def minimumSizeHint(self) -> QSize:
+        return self.sizeHint()
+
+
+def bounded_markdown(notes: str, limit: int = NOTES_RENDER_LIMIT) -> tuple[str, bool]:
+    """At most `limit` characters of `notes`, cut at a line end, with a line saying so."""
+    if len(notes) <= limit:
+        return notes, False
+    cut = notes.rfind("\n", 0, limit)
+    head = notes[: cut if cut > limit // 2 else limit]
+    note = _("Notes truncated for display: showing the first {shown} kB of {total} kB.").format(
+        shown=len(head.encode("utf-8", "replace")) // 1024, total=len(notes.encode("utf-8", "replace")) // 1024
+    )
+    return f"{head}\n\n---\n\n*{note}*\n", True
+
+
+_PLACEHOLDER: list[QImage] = []
+
+
+def _placeholder_image() -> QImage:
+    """A small grey box with a cross: 'an image was here and was not loaded'."""
+    if not _PLACEHOLDER:
+        image = QImage(24, 24, QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(QColor(theme.DISABLED_BG))
+        painter = QPainter(image)
+        painter.setPen(QColor(theme.TEXT_MUTED))
+        painter.drawRect(0, 0, 23, 23)
+        painter.drawLine(4, 4, 19, 19)
+        painter.drawLine(19, 4, 4, 19)
+        painter.end()
+        _PLACEHOLDER.append(image)
+    return _PLACEHOLDER[0]
+
+
+class NotesView(QTextBrowser):
+    """Update notes, inert. `blocked` lists every resource URL the document asked for (none is loaded)."""
+
+    MARKDOWN = QTextDocument.MarkdownFeature.MarkdownNoHTML | QTextDocument.MarkdownFeature.MarkdownDialectGitHub
+
+    def __init__(self, parent: QWidget | None = None, *, drag_scroll: bool = False) -> None:
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self.setReadOnly(True)
+        self.setUndoRedoEnabled(False)
+        self.document().setDocumentMargin(12)
+        self.blocked: list[str] = []
+        self.truncated = False
+        self.placeholder_shown = ""
+        self._shown: tuple[str | None, str] | None = None
+        QScroller.grabGesture(self.viewport(), QScroller.ScrollerGestureType.TouchGesture)
+        if drag_scroll:  # kiosk panels that send touches as mouse events
+            QScroller.grabGesture(self.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        self.highlighted.connect(self._show_link)
+
+    def loadResource(self, kind: int, url: QUrl):
+        # Nothing is ever fetched: not remote images, not local files, not data: or qrc URLs. Returning
+        # None is not enough: QTextDocument then reads local files itself. A placeholder is returned.
+        name = url.toString()
+        if len(self.blocked) < 100 and name not in self.blocked:
+            self.blocked.append(name)
+        return _placeholder_image()
+
+    def set_notes(self, notes: str | None, placeholder: str) -> None:
+        key = (notes, placeholder)
+        if key == self._shown:
+            return
+        self._shown = key
+        self.truncated = False
+        if not notes or not notes.strip():
+            # Our own sentence, in muted grey; Qt's placeholder text would not wrap on a small panel.
+            self.setHtml(f'<p style="color:{theme.TEXT_MUTED}">{html.escape(placeholder)}</p>' if placeholder else "")
+            self.placeholder_shown = placeholder
+            return
+        self.placeholder_shown = ""
+        text, self.truncated = bounded_markdown(notes)
+        self.document().setMarkdown(text, self.MARKDOWN)
+        self._tame_headings()
+        self.moveCursor(QTextCursor.MoveOperation.Start)  # new notes are read from the top
+        self.verticalScrollBar().setValue(0)
+
+    def _tame_headings(self) -> None:
+        # Markdown's default heading sizes would outshout the state headline; keep them modest.
+        doc = self.document()
+        block = doc.begin()
+        while block.isValid():
+            level = block.blockFormat().headingLevel()
+            if level:
+                cursor = QTextCursor(block)
+                cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
+                char = QTextCharFormat()
+                char.setProperty(QTextFormat.Property.FontSizeAdjustment, HEADING_SIZE.get(level, 0))
+                cursor.mergeCharFormat(char)
+                fmt = block.blockFormat()
+                fmt.setTopMargin(12 if block != doc.begin() else 0)
+                fmt.setBottomMargin(4)
+                cursor.setBlockFormat(fmt)
+            block = block.next()
+
+    def _show_link(self, url: QUrl) -> None:
+        # Links are never opened on a tap; hovering (mouse) shows where one would lead.
+        self.setToolTip(
+            plain_tooltip(_("Links are not opened here: {url}").format(url=url.toString()))
+            if url.isValid() and not url.isEmpty()
+            else ""
+        )
+
+
+class IconLabel(QLabel):
+    """A state icon, re-rendered when the device-pixel ratio changes (moving between screens)."""
+
+    def __init__(self, size: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._size = size
+        self._name = ""
+        self._dpr = 0.0
+        self.setFixedSize(size, size)
+        self.setAccessibleName("")
+
+    def set_icon(self, name: str) -> None:
+        dpr = self.devicePixelRatioF()
+        if name == self._name and dpr == self._dpr:
+            return
+        self._name, self._dpr = name, dpr
+        self.setPixmap(icons.pixmap(name, self._size, dpr))
+
+    def icon_name(self) -> str:
+        return self._name
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if self._name and self.devicePixelRatioF() != self._dpr:
+            self.set_icon(self._name)

@@ -1,0 +1,61 @@
+"""Fixtures for the console tests: a qasync loop on pytest-qt's QApplication, and bounded helpers.
+
+Every coroutine runs through `run(loop, coro, timeout)`, which fails the test with TimeoutError
+instead of hanging. Inside a coroutine, wait with `await until(condition, timeout)`: Qt events and
+asyncio callbacks both keep running while it sleeps. (qtbot.waitUntil would spin a nested Qt loop
+and re-enter asyncio tasks, so it is only used in tests without a running asyncio loop.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import pytest
+
+T = TypeVar("T")
+
+
+@pytest.fixture
+def aloop(qapp):
+    import qasync
+
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    yield loop
+    # Let cancelled tasks and closing channels finish before the loop goes.
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.wait(pending, timeout=5))
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
+def run(loop: asyncio.AbstractEventLoop, coro: Awaitable[T], timeout: float = 30.0) -> T:
+    async def bounded() -> T:
+        return await asyncio.wait_for(coro, timeout)
+
+    return loop.run_until_complete(bounded())
+
+
+async def until(condition: Callable[[], object], limit: float = 10.0, what: str = "") -> None:
+    """Waits (on the running loop) until condition() is true; fails after `limit` seconds."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {limit} s waiting for {what or condition}")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def windows():
+    """Collects windows so they are closed after the test even when it fails."""
+    made = []
+    yield made
+    for window in made:
+        window.force_close()
+        window.deleteLater()

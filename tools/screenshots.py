@@ -1,0 +1,200 @@
+"""Renders docs/screenshots/<state>.png for each state of the console (`make screenshots`).
+
+Each picture is the real console on the offscreen platform, connected over loopback gRPC to the
+mock IPC running the scenario that produces the state (driven through its control service where
+needed). The mock never reports an unknown state, so that one comes from a tiny stub IpcUpdater
+that answers with a state number the contract does not define.
+
+    QT_QPA_PLATFORM=offscreen python tools/screenshots.py docs/screenshots
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+LARGE = (1280, 800)
+SMALL = (800, 480)
+
+
+async def until(condition: Callable[[], object], limit: float = 20.0, what: str = "") -> None:
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+class Shooter:
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.written: list[Path] = []
+
+    async def save(self, window: Any, name: str, sizes: tuple[tuple[int, int], ...]) -> None:
+        for size in sizes:
+            window.resize(*size)
+            await asyncio.sleep(0.15)  # layout and paint
+            suffix = "" if size == LARGE else f"-{size[0]}x{size[1]}"
+            path = self.out / f"{name}{suffix}.png"
+            if not window.save_screenshot(path):
+                raise OSError(f"could not write {path}")
+            self.written.append(path)
+            print(f"  {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}", flush=True)
+        window.resize(*LARGE)
+
+
+async def console_on(target: str, *, poll: float = 0.25, demo: bool = False, scenario: str = "demo", speed=1.0):
+    from hmi.app import build_console
+    from hmi.core.config import ClientConfig
+
+    window, controller = build_console(
+        ClientConfig(target=target, poll_interval=poll, deadline=1.0), demo=demo, scenario=scenario, speed=speed
+    )
+    window.resize(*LARGE)
+    window.show()
+    await controller.start()
+    return window, controller
+
+
+async def with_mock(scenario: str, speed: float, body: Callable[[Any, Any, Any], Awaitable[None]]) -> None:
+    from hmi.mock.server import start_mock
+
+    mock = await start_mock(scenario=scenario, speed=speed)
+    window, controller = await console_on(mock.address)
+    try:
+        await until(lambda: controller.state and controller.state.snapshot, 10, "first data")
+        await body(mock, window, controller)
+    finally:
+        await controller.aclose()
+        await mock.stop(grace=None)
+        window.force_close()
+
+
+def state_of(controller: Any) -> str:
+    snap = controller.state.snapshot if controller.state else None
+    return snap.state.value if snap else ""
+
+
+async def shots(out: Path) -> list[Path]:
+    from hmi.mock.control import ControlClient
+
+    shooter = Shooter(out)
+
+    async def up_to_date(mock, window, controller):
+        await shooter.save(window, "up-to-date", (LARGE,))
+
+    async def available(mock, window, controller):
+        await shooter.save(window, "update-available", (LARGE, SMALL))
+        assert window.open_confirmation(), window.notice()
+        await shooter.save(window, "confirmation", (LARGE, SMALL))
+
+    async def updating(mock, window, controller):
+        controller.request_approval("1.5.0")
+        await until(lambda: (s := controller.state.snapshot).progress and (s.progress.step or 0) >= 2, 30, "step 3")
+        await shooter.save(window, "updating", (LARGE, SMALL))
+
+    async def fault(mock, window, controller):
+        controller.request_approval("1.5.0")
+        await until(lambda: state_of(controller) == "fault", 60, "the fault")
+        await asyncio.sleep(0.5)
+        await shooter.save(window, "fault", (LARGE,))
+
+    async def refused(mock, window, controller):
+        async with ControlClient(mock.address) as ctl:
+            await ctl.publish("1.5.1", notes="## 1.5.1\n\nA fix for 1.5.0, published while you were reading.")
+        await until(lambda: window.approve_button.full_text() != "Install 1.5.0", 10, "the new offer")
+        await shooter.save(window, "offer-changed", (LARGE,))
+
+    async def stale(mock, window, controller):
+        await mock.stop(grace=None)
+        await until(lambda: window.headline_icon.icon_name() == "stale", 10, "stale")
+        await asyncio.sleep(3.2)
+        await shooter.save(window, "offline-stale", (LARGE, SMALL))
+
+    print("rendering screenshots:", flush=True)
+    await with_mock("demo", 1.0, up_to_date)
+    await with_mock("approval", 1.0, available)
+    await with_mock("approval", 1.0, updating)
+    await with_mock("fault", 20.0, fault)
+
+    async def offer_changed(mock, window, controller):
+        await until(window.approve_button.isEnabled, 5, "an offer")
+        assert window.open_confirmation()
+        await refused(mock, window, controller)
+
+    await with_mock("approval", 1.0, offer_changed)
+    await with_mock("approval", 1.0, stale)
+    await unknown_state(shooter)
+    await demo_drawer(shooter)
+    return shooter.written
+
+
+async def unknown_state(shooter: Shooter) -> None:
+    """A stub IPC that reports state 7, a number the contract does not define."""
+    import grpc
+
+    from hmi.pb.intrinsic_proto.inversion.v1 import inversion_pb2 as pb
+    from hmi.pb.intrinsic_proto.inversion.v1 import inversion_pb2_grpc as pb_grpc
+
+    class Stub(pb_grpc.IpcUpdaterServicer):
+        async def ReportUpdateInfo(self, request, context):
+            info = pb.UpdateInfo(state=7)
+            info.current.version_id = "1.4.2"
+            return info
+
+    server = grpc.aio.server()
+    pb_grpc.add_IpcUpdaterServicer_to_server(Stub(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    window, controller = await console_on(f"127.0.0.1:{port}")
+    try:
+        await until(lambda: controller.state and controller.state.snapshot, 10, "first data")
+        await shooter.save(window, "unknown", (LARGE,))
+    finally:
+        await controller.aclose()
+        await server.stop(None)
+        window.force_close()
+
+
+async def demo_drawer(shooter: Shooter) -> None:
+    window, controller = await console_on("", demo=True, scenario="approval")
+    try:
+        await until(lambda: controller.state and controller.state.snapshot, 10, "first data")
+        window.demo_toggle.click()
+        await shooter.save(window, "demo", (LARGE,))
+    finally:
+        await controller.aclose()
+        window.force_close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path, nargs="?", default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        written = loop.run_until_complete(asyncio.wait_for(shots(args.out), 240))
+    print(f"{len(written)} screenshots in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
