@@ -133,6 +133,7 @@ def test_health_online_stale_offline():
     assert conn(None).health(NOW) is Health.CONNECTING
     h = headline(ClientState(snap(state=3, current=v("1.4.2")), conn(failed=True, code="UNAVAILABLE")), NOW + 14)
     assert h.kind == "stale" and "14 s ago" in h.detail and "cannot be reached" in h.detail
+    assert ".." not in h.detail
 
 
 def test_every_grpc_status_code_has_plain_words_and_an_exit_code():
@@ -148,3 +149,30 @@ def test_every_grpc_status_code_has_plain_words_and_an_exit_code():
 
 def test_format_age():
     assert [format_age(x) for x in (0, 14, 75, 900, 3725)] == ["0 s", "14 s", "1 min 15 s", "15 min", "1 h 2 min"]
+
+
+def test_unchanged_versions_are_reused_from_the_previous_snapshot():
+    notes = "# Notes\n" + "x" * 1_000_000
+    first = snap(state=1, current=v("1.4.2"), available=v("1.5.0", notes))
+    again = snapshot_from_proto(
+        pb.UpdateInfo(state=1, current=v("1.4.2"), available=v("1.5.0", notes)),
+        received_at=NOW + 1,
+        received_wall=1.0,
+        previous=first,
+    )
+    assert again.available is first.available and again.current is first.current
+    changed = snapshot_from_proto(
+        pb.UpdateInfo(state=1, current=v("1.4.2"), available=v("1.5.0", notes + "\x00!")),
+        received_at=NOW + 2,
+        received_wall=2.0,
+        previous=again,
+    )
+    assert changed.available is not first.available and changed.available.notes.endswith("x!")
+    # FAULT after RUNNING: the version that was `available` may come back as `current`.
+    swapped = snapshot_from_proto(
+        pb.UpdateInfo(state=4, current=v("1.5.0", notes), available=v("1.4.2")),
+        received_at=NOW + 3,
+        received_wall=3.0,
+        previous=first,
+    )
+    assert swapped.current is first.available and swapped.available.notes is None

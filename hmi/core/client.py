@@ -311,7 +311,7 @@ class UpdaterClient:
         self._timeouts_in_row = 0
         now, wall = self._clock(), self._wall()
         try:
-            snapshot = snapshot_from_proto(info, received_at=now, received_wall=wall)
+            snapshot = snapshot_from_proto(info, received_at=now, received_wall=wall, previous=self._state.snapshot)
         except Exception as exc:  # the model promises not to raise; a bug there must not stop polling
             log.exception("could not read an UpdateInfo")
             self._publish(self._failed_state("DATA_LOSS", f"could not read the answer: {exc}"))

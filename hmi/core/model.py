@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hmi.core.i18n import _
@@ -89,6 +89,8 @@ class Version:
     display_id: str  # for screens and terminals
     notes: str | None  # full notes, control characters removed; None when absent
     notes_preview: str
+    # The notes as received, so the next poll can reuse this Version without cleaning megabytes again.
+    raw_notes: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def approvable(self) -> bool:
@@ -156,15 +158,18 @@ class Snapshot:
         ) == (other.raw_state, other.current, other.available, other.progress)
 
 
-def _version(msg: Any) -> Version:
+def _version(msg: Any, previous: Version | None) -> Version:
     raw_id = str(getattr(msg, "version_id", "") or "")
-    has_notes = _has(msg, "update_notes")
-    notes = clean_notes(str(msg.update_notes)) if has_notes else None
+    raw_notes = str(msg.update_notes) if _has(msg, "update_notes") else None
+    if previous is not None and previous.version_id == raw_id and previous.raw_notes == raw_notes:
+        return previous  # unchanged since the last poll: skip the cleaning
+    notes = clean_notes(raw_notes) if raw_notes is not None else None
     return Version(
         version_id=raw_id,
         display_id=clean_line(raw_id, DISPLAY_ID_MAX),
         notes=notes,
         notes_preview=notes_preview(notes) if notes else "",
+        raw_notes=raw_notes,
     )
 
 
@@ -175,12 +180,27 @@ def _has(msg: Any, field: str) -> bool:
         return False
 
 
-def snapshot_from_proto(info: Any, *, received_at: float, received_wall: float) -> Snapshot:
-    """Normalises one UpdateInfo. Never raises on odd content."""
+def snapshot_from_proto(
+    info: Any, *, received_at: float, received_wall: float, previous: Snapshot | None = None
+) -> Snapshot:
+    """Normalises one UpdateInfo. Never raises on odd content.
+
+    `previous` (the last snapshot) lets unchanged versions be reused: a poll every second
+    must not re-clean megabytes of notes on the GUI thread.
+    """
     raw_state = int(getattr(info, "state", 0) or 0)
     state = _STATE_BY_NUMBER.get(raw_state, UpdateState.UNKNOWN)
-    current = _version(info.current) if _has(info, "current") else None
-    available = _version(info.available) if _has(info, "available") else None
+    seen = [v for v in (previous.current, previous.available) if v is not None] if previous else []
+
+    def version(name: str) -> Version | None:
+        if not _has(info, name):
+            return None
+        msg = getattr(info, name)
+        raw_id = str(getattr(msg, "version_id", "") or "")
+        return _version(msg, next((v for v in seen if v.version_id == raw_id), None))
+
+    current = version("current")
+    available = version("available")
     progress = None
     if _has(info, "progress"):
         p = info.progress

@@ -140,7 +140,9 @@ def headline(state: ClientState, now: float) -> Headline:
         return Headline(
             "stale",
             _("Connection trouble: data is not live"),
-            _("{conn}. Last known: {title}.").format(conn=connection_text(state.connection, now), title=last.title),
+            _("{conn}. Last known: {title}.").format(
+                conn=connection_text(state.connection, now).rstrip("."), title=last.title
+            ),
             Severity.DEGRADED,
         )
     return state_headline(snap)
