@@ -1,8 +1,8 @@
-"""State icons: SVG files in resources/icons, rendered sharp at any device-pixel ratio.
+"""State icons: SVG files in hmi/resources/icons, rendered sharp at any device-pixel ratio.
 
 Every state has an icon and words; the icon is never the only carrier of meaning.
-When the resources folder is not shipped (an installed wheel without it), a plain
-drawn glyph stands in so the console still starts.
+The SVGs ship inside the package (package-data); should one still be unreadable,
+a plain drawn glyph stands in so the console starts all the same.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
-ICON_DIR = Path(__file__).resolve().parents[2] / "resources" / "icons"
+ICON_DIR = Path(__file__).resolve().parents[1] / "resources" / "icons"
 
 # Headline kinds from hmi.core.view, plus the console's own notices.
 NAMES = (

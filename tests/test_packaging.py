@@ -1,0 +1,28 @@
+"""Files the product needs at run time live inside the package, so a normal install has them."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_icon_name_has_an_svg_inside_the_package():
+    from hmi.ui import icons
+
+    folder = resources.files("hmi.resources") / "icons"
+    for name in icons.NAMES:
+        svg = folder / f"{name}.svg"
+        assert svg.is_file(), name
+        assert svg.read_text().lstrip().startswith(("<svg", "<?xml"))
+        assert Path(str(icons.icon_path(name))) == Path(str(svg))
+
+
+def test_package_data_ships_icons_and_scenarios():
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert "icons/*.svg" in data["hmi.resources"]
+    assert "*.toml" in data["*"]
+    scenarios = {f.name for f in resources.files("hmi.mock.builtin_scenarios").iterdir()}
+    assert {"approval.toml", "automatic.toml", "fault.toml", "power-loss.toml", "race.toml", "demo.toml"} <= scenarios
