@@ -6,7 +6,14 @@ Automation contract (stable, documented in docs/readme/console.md):
   polling (and the embedded mock with `demo=True`).
 - Widgets carry stable objectNames: stateHeadline, currentVersion, availableVersion, updateNotes,
   progressBar, progressText, connectionStatus, approveButton, confirmSheet, confirmButton,
-  timeline, demoDrawer.
+  timeline, demoDrawer; with sign-in on also signedInOperator, signOutButton, pinPad; with an
+  audit trail historyButton, historySheet, historyView.
+
+The audit trail (docs/readme/console.md, "Audit trail and sign-in in the console"): approvals are
+recorded, or not possible at all. If the trail cannot be opened the console still shows
+everything, but Install stays off with the reason on screen, unless sign-in is off and the user
+passed --no-audit (then the trail is not opened and approvals carry no record). --demo keeps its
+records in a temporary trail that is deleted when the console closes.
 """
 
 from __future__ import annotations
@@ -15,14 +22,17 @@ import argparse
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hmi.core.config import AppConfig, ClientConfig
+from hmi.core.i18n import _
 
 if TYPE_CHECKING:
     from hmi.ui.controller import ConsoleController
@@ -45,8 +55,18 @@ def build_console(
     wall: Callable[[], float] = time.time,
     audit: Any = None,
     operator: str | None = None,
+    signin_clock: Callable[[], float] | None = None,
+    approvals_off: str | None = None,
+    no_audit: bool = False,
 ) -> tuple[ConsoleWindow, ConsoleController]:
-    """The main window and its controller, wired, not shown and not started."""
+    """The main window and its controller, wired, not shown and not started.
+
+    `audit` is the open audit store (approvals and failed sign-ins are recorded there, and the
+    History button shows it). `approvals_off` is a reason to show while approvals are impossible
+    (the audit trail cannot be written). `no_audit` says on screen that approvals are not recorded.
+    With `config.signin.enabled` the controller signs operators in; `signin_clock` (default:
+    `clock`) drives lockout and idle sign-out, so tests can move it on its own.
+    """
     from PySide6.QtWidgets import QApplication
 
     from hmi.ui.controller import ConsoleController
@@ -66,7 +86,16 @@ def build_console(
         sheet_timeout=SHEET_TIMEOUT if sheet_timeout is None else sheet_timeout,
     )
     controller = ConsoleController(
-        config, demo=demo, scenario=scenario, speed=speed, clock=clock, wall=wall, audit=audit, operator=operator
+        config,
+        demo=demo,
+        scenario=scenario,
+        speed=speed,
+        clock=clock,
+        wall=wall,
+        audit=audit,
+        operator=operator,
+        signin_clock=signin_clock,
+        approvals_off=approvals_off,
     )
     controller.stateChanged.connect(window.set_state)
     controller.approvalStarted.connect(window.show_approval_started)
@@ -76,6 +105,20 @@ def build_console(
     window.approveRequested.connect(controller.request_approval)
     window.refreshRequested.connect(controller.request_refresh)
     window.demoAction.connect(controller.request_demo)
+    if approvals_off:
+        window.set_approvals_off(approvals_off)
+    elif no_audit and audit is None:
+        window.set_unrecorded(True)
+    if audit is not None:
+        window.enable_history(str(getattr(audit, "path", "") or ""))
+        window.historyRequested.connect(controller.request_history)
+        controller.historyLoaded.connect(window.show_history)
+    if controller.signin is not None:
+        controller.signinChanged.connect(window.set_operator)
+        window.ticked.connect(controller.check_signin)
+        window.signOutRequested.connect(controller.sign_out)
+        window.viewerRefused.connect(controller.refuse_locally)
+        window.set_session(controller)
     window.controller = controller  # keeps the controller alive as long as the window
     return window, controller
 
@@ -115,47 +158,120 @@ def main(args: argparse.Namespace) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
+    no_audit = bool(getattr(args, "no_audit", False))
+    if no_audit and config.signin.enabled:
+        where = f" ({config.config_file})" if config.config_file else ""
+        print(
+            f"ipc-hmi: error: --no-audit cannot be used while sign-in is on{where}: "
+            "every approval by a signed-in operator must be recorded.",
+            file=sys.stderr,
+        )
+        return 2
+
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "ipc-hmi"])
     app.setApplicationName("ipc-hmi")
     app.setApplicationDisplayName("IPC Update Console")
     app.setQuitOnLastWindowClosed(False)  # the loop below decides when to stop
-    audit = None if args.demo else _open_audit(config)
-    window, controller = build_console(
-        config,
-        demo=args.demo,
-        kiosk=args.kiosk,
-        scenario=getattr(args, "demo_scenario", "demo") or "demo",
-        speed=getattr(args, "demo_speed", 1.0) or 1.0,
-        audit=audit,
-    )
-    if args.size:
-        window.resize(*args.size)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
+    trail = open_console_audit(config, demo=args.demo, no_audit=no_audit)
+    if trail.problem:
+        print(f"ipc-hmi: warning: {trail.problem}", file=sys.stderr)
+    loop: Any = None
     try:
-        return loop.run_until_complete(_run(window, controller, args))
-    except RuntimeError as exc:
-        # Qt ends its loop by itself when the display goes away (X server gone, session closed).
-        print(f"ipc-hmi: error: the console stopped: {exc} (was the display closed?)", file=sys.stderr)
-        return 1
+        window, controller = build_console(
+            config,
+            demo=args.demo,
+            kiosk=args.kiosk,
+            scenario=getattr(args, "demo_scenario", "demo") or "demo",
+            speed=getattr(args, "demo_speed", 1.0) or 1.0,
+            audit=trail.store,
+            approvals_off=trail.problem,
+            no_audit=no_audit,
+        )
+        if args.size:
+            window.resize(*args.size)
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
+        try:
+            return loop.run_until_complete(_run(window, controller, args))
+        except RuntimeError as exc:
+            # Qt ends its loop by itself when the display goes away (X server gone, session closed).
+            print(f"ipc-hmi: error: the console stopped: {exc} (was the display closed?)", file=sys.stderr)
+            return 1
     finally:
-        with contextlib.suppress(Exception):
-            loop.close()
-        if audit is not None:
+        if loop is not None:
             with contextlib.suppress(Exception):
-                audit.close()
+                loop.close()
+        trail.close()  # also when building the window failed: --demo's temporary trail never stays behind
 
 
-def _open_audit(config: AppConfig) -> Any:
+@dataclass
+class ConsoleTrail:
+    """The audit trail the console writes to: an open store, or the reason approvals are off."""
+
+    store: Any = None  # hmi.core.audit.AuditStore
+    problem: str | None = None  # shown on screen; approvals are off while it is set
+    temporary: Path | None = None  # --demo: a folder deleted on close
+
+    def close(self) -> None:
+        if self.store is not None:
+            with contextlib.suppress(Exception):
+                self.store.close()
+            self.store = None
+        if self.temporary is not None:
+            shutil.rmtree(self.temporary, ignore_errors=True)
+            self.temporary = None
+
+
+def open_console_audit(config: AppConfig, *, demo: bool = False, no_audit: bool = False) -> ConsoleTrail:
+    """Opens the console's audit trail.
+
+    - `no_audit` (only allowed with sign-in off; `main` checks): no trail, approvals are not recorded.
+    - `demo`: a fresh trail in a temporary folder, so the simulated IPC's approvals never enter the
+      plant's trail and the History view still works; it is deleted when the console closes.
+    - otherwise `config.audit_path`; when it cannot be opened, `problem` says why and approvals stay off.
+    """
+    if no_audit:
+        return ConsoleTrail()
+    from hmi.core.audit import AuditStore
+
+    if demo:
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="ipc-hmi-demo-"))
+        try:
+            return ConsoleTrail(AuditStore.open(folder / "audit.sqlite3"), temporary=folder)
+        except Exception as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            return ConsoleTrail(problem=audit_problem(folder / "audit.sqlite3", exc))
     try:
-        from hmi.core.audit import AuditStore
-    except ImportError:
-        return None
-    try:
-        return AuditStore.open(config.audit_path)
-    except Exception as exc:  # the console still shows the IPC; approvals then carry no audit record
-        print(f"ipc-hmi: warning: audit trail not available: {exc}", file=sys.stderr)
-        return None
+        return ConsoleTrail(AuditStore.open(config.audit_path))
+    except Exception as exc:
+        return ConsoleTrail(problem=audit_problem(config.audit_path, exc))
+
+
+def audit_problem(path: Path, exc: BaseException) -> str:
+    """The sentence the console shows while approvals are off because the trail cannot be written."""
+    reason = _audit_reason(path, exc)
+    return _("The audit trail cannot be written: {path}: {reason}. Approvals are off until this is fixed.").format(
+        path=path, reason=reason
+    )
+
+
+def _audit_reason(path: Path, exc: BaseException) -> str:
+    """The cause in a few words: the OS or SQLite error when there is one, not the whole story again."""
+    from hmi.core.audit import AuditStoreCorrupt
+
+    if isinstance(exc, AuditStoreCorrupt):
+        return _("it is not a readable audit trail (it was left untouched; move it aside and restart)")
+    cause = exc.__cause__ or exc.__context__
+    if isinstance(cause, FileExistsError | NotADirectoryError) and cause.filename:
+        return _("{where} is a file where a folder is needed").format(where=cause.filename)
+    if isinstance(cause, OSError) and cause.strerror:
+        where = f" ({cause.filename})" if cause.filename and str(cause.filename) != str(path) else ""
+        return f"{cause.strerror}{where}"
+    if cause is not None and str(cause):
+        return str(cause).rstrip(".")
+    return (str(exc) or type(exc).__name__).replace(str(path), "").strip(" :.") or type(exc).__name__
 
 
 async def _run(window: ConsoleWindow, controller: ConsoleController, args: argparse.Namespace) -> int:

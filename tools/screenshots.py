@@ -52,13 +52,16 @@ class Shooter:
         window.resize(*LARGE)
 
 
-async def console_on(target: str, *, poll: float = 0.25, demo: bool = False, scenario: str = "demo", speed=1.0):
+async def console_on(
+    target: str, *, poll: float = 0.25, demo: bool = False, scenario: str = "demo", speed=1.0, signin=None, audit=None
+):
     from hmi.app import build_console
-    from hmi.core.config import ClientConfig
+    from hmi.core.config import AppConfig, ClientConfig
 
-    window, controller = build_console(
-        ClientConfig(target=target, poll_interval=poll, deadline=1.0), demo=demo, scenario=scenario, speed=speed
-    )
+    config: Any = ClientConfig(target=target, poll_interval=poll, deadline=1.0)
+    if signin is not None:
+        config = AppConfig(client=config, config_file=None, audit_path=audit.path, signin=signin)
+    window, controller = build_console(config, demo=demo, scenario=scenario, speed=speed, audit=audit)
     window.resize(*LARGE)
     window.show()
     await controller.start()
@@ -135,7 +138,100 @@ async def shots(out: Path) -> list[Path]:
     await with_mock("approval", 1.0, stale)
     await unknown_state(shooter)
     await demo_drawer(shooter)
+    await signin_and_history(shooter)
+    await approvals_off(shooter)
     return shooter.written
+
+
+async def approvals_off(shooter: Shooter) -> None:
+    """The audit trail cannot be written (here: a file that is not a database): approvals are off."""
+    import tempfile
+
+    from hmi.app import build_console, open_console_audit
+    from hmi.core.config import AppConfig, ClientConfig
+    from hmi.mock.server import start_mock
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "ipc-hmi" / "audit.sqlite3"
+        path.parent.mkdir()
+        path.write_bytes(b"not a database\n" * 10)
+        mock = await start_mock(scenario="approval", speed=1.0)
+        client = ClientConfig(target=mock.address, poll_interval=0.25, deadline=1.0)
+        trail = open_console_audit(AppConfig(client=client, config_file=None, audit_path=path))
+        window, controller = build_console(client, approvals_off=trail.problem)
+        window.resize(*LARGE)
+        window.show()
+        try:
+            await controller.start()
+            await until(lambda: controller.state and controller.state.snapshot, 10, "first data")
+            await shooter.save(window, "approvals-off", (LARGE, SMALL))
+        finally:
+            await controller.aclose()
+            await mock.stop(grace=None)
+            window.force_close()
+
+
+async def signin_and_history(shooter: Shooter) -> None:
+    """Sign-in on, three operators, a temporary audit trail: the PIN step, the confirm step, the history."""
+    import tempfile
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from hmi.core.audit import AuditStore
+    from hmi.core.auth import hash_pin
+    from hmi.core.config import OperatorEntry, SignInConfig
+    from hmi.mock.server import start_mock
+
+    cheap = {"n": 16, "r": 1, "p": 1}  # fast hashes: these PINs exist only for the pictures
+    signin = SignInConfig(
+        enabled=True,
+        idle_timeout=120.0,
+        operators=(
+            OperatorEntry("Anna Schmidt", "operator", hash_pin("2468", **cheap)),
+            OperatorEntry("Bert Nguyen", "operator", hash_pin("1357", **cheap)),
+            OperatorEntry("Vera (QA)", "viewer", hash_pin("9999", **cheap)),
+        ),
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        audit = AuditStore.open(Path(folder) / "audit.sqlite3")
+        mock = await start_mock(scenario="approval", speed=1.0)
+        window, controller = await console_on(mock.address, signin=signin, audit=audit)
+        try:
+            await until(window.approve_button.isEnabled, 10, "an offer")
+            sheet = window.sheet
+
+            def type_pin(pin: str) -> None:
+                for digit in pin:
+                    QTest.mouseClick(sheet.pad.key(digit), Qt.MouseButton.LeftButton)
+
+            # A viewer tries first (refused and recorded), then Anna mistypes once.
+            assert window.open_confirmation()
+            QTest.mouseClick(sheet.operator_button("Vera (QA)"), Qt.MouseButton.LeftButton)
+            type_pin("9999")
+            QTest.mouseClick(sheet.pad.key("ok"), Qt.MouseButton.LeftButton)
+            QTest.mouseClick(sheet.operator_button("Anna Schmidt"), Qt.MouseButton.LeftButton)
+            type_pin("1111")
+            QTest.mouseClick(sheet.pad.key("ok"), Qt.MouseButton.LeftButton)
+            type_pin("24")
+            await shooter.save(window, "signin", (LARGE, SMALL))
+            type_pin("68")
+            QTest.mouseClick(sheet.pad.key("ok"), Qt.MouseButton.LeftButton)
+            assert sheet.step == "confirm", sheet.pad.message()
+            await shooter.save(window, "signin-confirm", (LARGE, SMALL))
+            sheet.dismiss()
+            assert controller.request_approval("1.5.0")
+            await until(lambda: state_of(controller) == "running", 20, "the update to start")
+            await asyncio.sleep(0.3)
+            await shooter.save(window, "signed-in", (LARGE, SMALL))
+            assert window.open_history()
+            await asyncio.sleep(0.2)
+            await shooter.save(window, "history", (LARGE, SMALL))
+        finally:
+            await controller.aclose()
+            await mock.stop(grace=None)
+            window.force_close()
+            audit.close()
 
 
 async def unknown_state(shooter: Shooter) -> None:

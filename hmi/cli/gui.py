@@ -16,9 +16,19 @@ EPILOG = """\
 keyboard:
   Ctrl+I       open the confirmation for the offered update (when approval is possible)
   F5, Ctrl+R   read the IPC state now
-  Ctrl+Q       quit (in kiosk mode: asks first)
+  Ctrl+Q       quit (in audit trail:
+  Every approval is recorded in the audit trail (see 'ipc-hmi history'). If it cannot be
+  written, the console shows the IPC but approvals stay off, with the reason on screen.
+  --no-audit runs without the trail (only with sign-in off); --demo uses a temporary one.
+
+kiosk mode: asks first)
   Esc          cancel the confirmation
   In the confirmation, hold the install button (touch, mouse, or Space/Enter) for 1.5 s.
+
+audit trail:
+  Every approval is recorded in the audit trail (see 'ipc-hmi history'). If it cannot be
+  written, the console shows the IPC but approvals stay off, with the reason on screen.
+  --no-audit runs without the trail (only with sign-in off); --demo uses a temporary one.
 
 kiosk mode:
   Full screen, no window frame. To leave: press and hold the top-left corner of the
@@ -97,6 +107,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="with --screenshot: render after this many seconds instead of at the first data",
     )
     parser.add_argument("--size", metavar="WxH", type=_size, default=None, help="window size, e.g. 1280x800")
+    parser.add_argument(
+        "--no-audit",
+        action="store_true",
+        help="do not open the audit trail: approvals are sent without a record (a warning says so on screen). "
+        "Only with sign-in off. Without this flag, approvals are off while the audit trail cannot be written",
+    )
     add_config_arguments(parser)
     parser.set_defaults(func=_run, _gui_parser=parser)
 

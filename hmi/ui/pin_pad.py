@@ -14,8 +14,10 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSizePolicy, QVB
 
 from hmi.core.auth import PIN_MAX_DIGITS, PIN_MIN_DIGITS
 from hmi.core.i18n import _
+from hmi.ui import theme
 
-KEY_SIZE = 72  # px; touch keys, above the 64 px minimum
+KEY_SIZE = 64  # px; touch keys for gloved hands, well above the console's 48 px minimum
+KEY_MAX = 96
 _MASK = "\u25cf"  # ● per digit typed
 
 
@@ -42,7 +44,7 @@ class PinPad(QWidget):
         self._display = QLabel(self)
         self._display.setObjectName("pinDisplay")
         self._display.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._display.setMinimumHeight(56)
+        self._display.setFixedHeight(60)
         self._display.setFont(_font(36))
 
         self._message = QLabel(self)
@@ -50,7 +52,10 @@ class PinPad(QWidget):
         self._message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._message.setWordWrap(True)
         self._message.setFont(_font(20))
+        self._message.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
+        # Four rows, like a phone keypad with OK as a tall column on the right: it fits beside the
+        # operator list on an 800x480 panel with keys of at least KEY_SIZE.
         grid = QGridLayout()
         grid.setSpacing(8)
         self._keys: dict[str, QPushButton] = {}
@@ -58,17 +63,40 @@ class PinPad(QWidget):
             key = self._key(digit, digit, _("Digit {d}").format(d=digit), f"pinKey{digit}")
             grid.addWidget(key, index // 3, index % 3)
         self._clear_key = self._key(_("Clear"), "clear", _("Clear the PIN"), "pinKeyClear")
+        self._clear_key.setFont(_font(22))
         grid.addWidget(self._clear_key, 3, 0)
         grid.addWidget(self._key("0", "0", _("Digit {d}").format(d="0"), "pinKey0"), 3, 1)
         self._delete_key = self._key("\u232b", "delete", _("Delete the last digit"), "pinKeyDelete")
         grid.addWidget(self._delete_key, 3, 2)
         self._ok_key = self._key(_("OK"), "ok", _("Confirm the PIN"), "pinKeyOk")
-        grid.addWidget(self._ok_key, 4, 0, 1, 3)
+        self._ok_key.setMaximumHeight(16777215)
+        grid.addWidget(self._ok_key, 0, 3, 4, 1)
+        for column in range(4):
+            grid.setColumnStretch(column, 1)
 
+        # In the console the window's stylesheet sets every font; these win over it inside the pad.
+        # A disabled key (locked out, or the PIN is full) looks disabled: grey and dashed, not only inert.
+        self.setStyleSheet(
+            f"""
+            QPushButton {{ font-size: 28px; font-weight: bold; padding: 0px; min-height: {KEY_SIZE}px; }}
+            QPushButton#pinKeyClear {{ font-size: 22px; }}
+            QPushButton:disabled {{
+                background: {theme.DISABLED_BG}; color: {theme.DISABLED_TEXT}; border: 2px dashed {theme.BORDER};
+                font-weight: normal;
+            }}
+            QLabel#pinDisplay {{
+                font-size: 36px; background: {theme.WHITE}; border: 2px solid {theme.TEXT_MUTED}; border-radius: 6px;
+            }}
+            QLabel#pinMessage {{ font-size: 20px; font-weight: bold; }}
+            """
+        )
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
         layout.addWidget(self._display)
         layout.addWidget(self._message)
-        layout.addLayout(grid)
+        layout.addLayout(grid, 1)
+        layout.addStretch(0)  # on a tall screen the keys stop growing at KEY_MAX; the rest goes below them
         self._refresh()
 
     def _key(self, label: str, action: str, accessible: str, object_name: str) -> QPushButton:
@@ -76,6 +104,7 @@ class PinPad(QWidget):
         key.setObjectName(object_name)
         key.setAccessibleName(accessible)
         key.setMinimumSize(KEY_SIZE, KEY_SIZE)
+        key.setMaximumHeight(KEY_MAX)  # grows with the screen, but stays a key
         key.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         key.setFont(_font(28))
         key.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # key presses go to the pad, not to a button
@@ -93,8 +122,9 @@ class PinPad(QWidget):
 
     def set_message(self, text: str) -> None:
         """A line under the dots: "Wrong PIN, 3 tries left", "Locked for 42 s"."""
-        self._message.setText(text)
-        self._message.setAccessibleName(text)
+        if text != self._message.text():
+            self._message.setText(text)
+            self._message.setAccessibleName(text)
 
     def message(self) -> str:
         return self._message.text()

@@ -1,4 +1,4 @@
-"""In-window overlays: the approval confirmation sheet and the kiosk's exit confirmation.
+"""In-window overlays: the approval confirmation sheet, the approval history and the kiosk's exit question.
 
 They are children of the main window, not separate windows, so they stay on top of a
 frameless full-screen kiosk window, appear in screenshots, and close with it.
@@ -8,14 +8,26 @@ from __future__ import annotations
 
 import unicodedata
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QScroller,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from hmi.core.i18n import _
-from hmi.core.model import Version, clean_line
+from hmi.core.model import DISPLAY_ID_MAX, Version, clean_line
 from hmi.ui import theme
-from hmi.ui.widgets import ElideLabel, HoldButton, IconLabel, NotesView, WrapLabel
+from hmi.ui.pin_pad import PinPad
+from hmi.ui.widgets import ElideButton, ElideLabel, HoldButton, IconLabel, NotesView, WrapLabel
 
 SHEET_TIMEOUT = 60.0
 HOLD_SECONDS = 1.5
@@ -92,11 +104,33 @@ class Overlay(QFrame):
         event.accept()  # taps on the scrim do not reach the screen underneath
 
 
+class NameButton(ElideButton):
+    """An operator's name on the sign-in step: shortened in the middle when long (whole in the tooltip)."""
+
+    HEIGHT = 60
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(hint.width(), self.HEIGHT)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(120, self.HEIGHT)
+
+
 class ConfirmSheet(Overlay):
-    """Shows exactly what an approval will do; confirming takes a press-and-hold."""
+    """Shows exactly what an approval will do; confirming takes a press-and-hold.
+
+    With sign-in on (`enable_signin`), the sheet has a first step: the operator picks their
+    name and types the PIN on the keypad (`pinSubmitted`); the window checks it and then
+    shows the confirmation step (`show_confirm`). The PIN is never kept: the keypad drops
+    the digits when they are submitted and whenever the sheet closes.
+    """
 
     confirmed = Signal(str)  # the exact version id this sheet showed
     cancelled = Signal()
+    pinSubmitted = Signal(str, str)  # (operator name, PIN): handed straight to the sign-in check
+    operatorChosen = Signal(str)
+    switchRequested = Signal()  # "Change operator" on the confirmation step
 
     def __init__(self, parent: QWidget, *, hold_seconds: float = HOLD_SECONDS) -> None:
         super().__init__(parent, "sheetCard")
@@ -104,9 +138,22 @@ class ConfirmSheet(Overlay):
         self.setAccessibleName(_("Confirm the update"))
         self._version: Version | None = None
         self.opened_at = 0.0
+        self._unrecorded = False
+        self._compact = False
+        self.signin_page: QWidget | None = None
+        self.pad: PinPad | None = None
+        self._picker: dict[str, NameButton] = {}
+        self._selected: str | None = None
 
-        lay = QVBoxLayout(self.card)
-        lay.setContentsMargins(24, 16, 24, 16)
+        card = QVBoxLayout(self.card)
+        card.setContentsMargins(24, 16, 24, 16)
+        card.setSpacing(0)
+        self._card_layout = card
+        self.confirm_page = QWidget()
+        self.confirm_page.setObjectName("confirmPage")
+        card.addWidget(self.confirm_page, 1)
+        lay = QVBoxLayout(self.confirm_page)
+        lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(8)
 
         head = QHBoxLayout()
@@ -173,6 +220,25 @@ class ConfirmSheet(Overlay):
         self.preview.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         lay.addWidget(self.preview, 1)
 
+        # With sign-in: who confirms, and a way to hand over to someone else.
+        self.operator_row = QWidget()
+        self.operator_row.setObjectName("sheetOperatorRow")
+        op_row = QHBoxLayout(self.operator_row)
+        op_row.setContentsMargins(0, 0, 0, 0)
+        op_row.setSpacing(12)
+        self.operator_label = WrapLabel("", max_lines=2)
+        self.operator_label.setObjectName("sheetOperator")
+        self.operator_label.setStyleSheet("font-weight: bold;")
+        self.switch_button = QPushButton(_("Change operator"))
+        self.switch_button.setObjectName("switchOperatorButton")
+        self.switch_button.setAutoDefault(False)
+        self.switch_button.setMinimumHeight(theme.TOUCH_PX)
+        self.switch_button.clicked.connect(self.switchRequested)
+        op_row.addWidget(self.operator_label, 1, Qt.AlignmentFlag.AlignVCenter)
+        op_row.addWidget(self.switch_button, 0)
+        self.operator_row.hide()
+        lay.addWidget(self.operator_row)
+
         buttons = QHBoxLayout()
         buttons.setSpacing(24)
         self.cancel_button = QPushButton(_("Cancel"))
@@ -230,6 +296,8 @@ class ConfirmSheet(Overlay):
                 ).format(n=len(version.version_id), k=SHEET_ID_LIMIT)
             )
             shown = shown[:SHEET_ID_LIMIT] + "…"
+        if self._unrecorded:
+            warnings.append(_("This approval is not recorded: the console runs with --no-audit."))
         self.version_label.setText(shown)
         self.version_label.setAccessibleName(_("Version id: {v}").format(v=shown))
         self.warning.setText(" ".join(warnings))
@@ -244,22 +312,228 @@ class ConfirmSheet(Overlay):
         self.confirm_button.setText(_("Hold to install"))
         self.confirm_button.setAccessibleName(_("Hold to install {v}").format(v=version.display_id))
         self.confirm_button.rearm()
+        self._show_page(self.confirm_page)
+        self.operator_row.hide()
+        self._sync_hint()
         self.open()
         self.cancel_button.setFocus(Qt.FocusReason.OtherFocusReason)  # the safe choice has the focus
 
+    def set_unrecorded(self, unrecorded: bool) -> None:
+        """Say on the sheet that approvals go out without an audit record (--no-audit)."""
+        self._unrecorded = unrecorded
+
+    # -- sign-in step ------------------------------------------------------------------------------------
+    @property
+    def step(self) -> str:
+        """ "signin" while the operator signs in, "confirm" while the hold-to-install shows, "" when closed."""
+        if not self.isVisible():
+            return ""
+        return "signin" if self.signin_page is not None and self.signin_page.isVisibleTo(self) else "confirm"
+
+    @property
+    def selected_name(self) -> str | None:
+        return self._selected
+
+    def enable_signin(self) -> None:
+        """Builds the sign-in step (once). Without it the sheet is the plain confirmation."""
+        if self.signin_page is not None:
+            return
+        page = QWidget()
+        page.setObjectName("signInPage")
+        page.setStyleSheet(
+            f"""
+            #signInTitle {{ font-size: {theme.SHEET_TITLE_PX}px; font-weight: bold; }}
+            QPushButton#operatorButton {{
+                font-size: {theme.VALUE_PX}px; text-align: left; padding-left: 16px;
+                min-height: {NameButton.HEIGHT - 12}px;
+            }}
+            QPushButton#operatorButton[picked="true"] {{
+                background: {theme.ACCENT}; color: {theme.WHITE}; border: 3px solid {theme.TEXT}; font-weight: bold;
+            }}
+            QScrollArea#operatorPicker, #operatorList {{ background: transparent; border: none; }}
+            """
+        )
+        row = QHBoxLayout(page)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(20)
+        left = QVBoxLayout()
+        left.setSpacing(8)
+        self.signin_title = WrapLabel("", max_lines=3)
+        self.signin_title.setObjectName("signInTitle")
+        self.signin_countdown = ElideLabel("", mode=Qt.TextElideMode.ElideRight)
+        self.signin_countdown.setProperty("muted", True)
+        caption = WrapLabel(_("Who is approving? Tap your name, then type your PIN."))
+        caption.setProperty("role", "caption")
+        self.picker_area = QScrollArea()
+        self.picker_area.setObjectName("operatorPicker")
+        self.picker_area.setWidgetResizable(True)
+        self.picker_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.picker_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        QScroller.grabGesture(self.picker_area.viewport(), QScroller.ScrollerGestureType.TouchGesture)
+        self._picker_box = QWidget()
+        self._picker_box.setObjectName("operatorList")
+        self._picker_grid = QGridLayout(self._picker_box)
+        self._picker_grid.setContentsMargins(0, 0, 0, 0)
+        self._picker_grid.setSpacing(8)
+        self.picker_area.setWidget(self._picker_box)
+        self.signin_cancel = QPushButton(_("Cancel"))
+        self.signin_cancel.setObjectName("signInCancelButton")
+        self.signin_cancel.setAutoDefault(False)
+        self.signin_cancel.setMinimumHeight(theme.PRIMARY_PX)
+        self.signin_cancel.setStyleSheet(
+            f"font-size: {theme.VALUE_PX}px; font-weight: bold; min-height: {theme.PRIMARY_PX - 12}px;"
+        )
+        self.signin_cancel.clicked.connect(self._cancel)
+        left.addWidget(self.signin_title)
+        left.addWidget(self.signin_countdown)
+        left.addWidget(caption)
+        left.addWidget(self.picker_area, 1)
+        left.addWidget(self.signin_cancel)
+        self.pad = PinPad()
+        self.pad.setMaximumWidth(560)
+        self.pad.submitted.connect(self._pin_typed)
+        row.addLayout(left, 1)
+        row.addWidget(self.pad, 1)
+        page.hide()
+        self.signin_page = page
+        self._card_layout.addWidget(page, 1)
+
+    def show_signin(self, names: list[str], *, message: str = "", selected: str | None = None) -> None:
+        """The sign-in step: the name buttons and the keypad. The hold-to-install is not on screen."""
+        if self.signin_page is None or self.pad is None or self._version is None:
+            return
+        self.confirm_button.rearm()
+        self.signin_title.setText(_("Sign in to install {v}").format(v=self._version.display_id))
+        if list(self._picker) != names:
+            self._build_picker(names)
+        self._show_page(self.signin_page)
+        self.operator_row.hide()
+        self.select(selected if selected in self._picker else None, announce=False)
+        if message:
+            self.pad.set_message(message)
+        if self._selected is not None:
+            self.pad.setFocus(Qt.FocusReason.OtherFocusReason)
+        elif self._picker:
+            next(iter(self._picker.values())).setFocus(Qt.FocusReason.OtherFocusReason)
+        else:
+            self.signin_cancel.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def show_confirm(self, operator_text: str | None) -> None:
+        """The confirmation step; `operator_text` ("Approving as Anna (operator)") with sign-in on."""
+        if self.pad is not None:
+            self.pad.clear()
+            self.pad.set_message("")
+        self.confirm_button.rearm()
+        self._show_page(self.confirm_page)
+        self.operator_label.setText(operator_text or "")
+        self.operator_row.setVisible(operator_text is not None)
+        self._sync_hint()
+        self.cancel_button.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def operator_button(self, name: str) -> NameButton:
+        return self._picker[name]
+
+    def select(self, name: str | None, *, announce: bool = True) -> None:
+        """Marks `name` as the one signing in (a tick and a filled button, not colour alone)."""
+        self._selected = name
+        for other, button in self._picker.items():
+            picked = other == name
+            shown = clean_line(other, DISPLAY_ID_MAX)
+            button.set_full_text(("\u2713 " if picked else "") + shown, keep=2 if picked else 0)
+            button.setAccessibleName(
+                _("Sign in as {name}, chosen").format(name=shown)
+                if picked
+                else _("Sign in as {name}").format(name=shown)
+            )
+            if button.property("picked") != picked:
+                button.setProperty("picked", picked)
+                button.style().unpolish(button)
+                button.style().polish(button)
+        if self.pad is not None:
+            self.pad.clear()
+            self.pad.set_message("" if name else _("Tap your name first."))
+            self.pad.setEnabled(name is not None)
+            if name is not None:
+                self.pad.setFocus(Qt.FocusReason.OtherFocusReason)
+        if announce and name is not None:
+            self.operatorChosen.emit(name)
+
+    def set_locked(self, message: str | None) -> None:
+        """While the chosen operator is locked out the keypad is off and says for how long."""
+        if self.pad is None:
+            return
+        if message:
+            self.pad.clear()
+            self.pad.setEnabled(False)
+            self.pad.set_message(message)
+        elif self._selected is not None and not self.pad.isEnabled():
+            self.pad.setEnabled(True)
+            self.pad.set_message(_("You can try again now."))
+
+    def _build_picker(self, names: list[str]) -> None:
+        for button in self._picker.values():
+            self._picker_grid.removeWidget(button)
+            button.deleteLater()
+        self._picker = {}
+        columns = 1 if len(names) <= 3 else 2
+        for index, name in enumerate(names):
+            button = NameButton(clean_line(name, DISPLAY_ID_MAX))
+            button.setObjectName("operatorButton")
+            button.setProperty("operator", name)
+            button.setAutoDefault(False)
+            button.setMinimumHeight(NameButton.HEIGHT)
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            button.clicked.connect(lambda _checked=False, n=name: self.select(n))
+            self._picker_grid.addWidget(button, index // columns, index % columns)
+            self._picker[name] = button
+        self._picker_grid.setRowStretch(len(names) // columns + 1, 1)
+        if not names:
+            empty = WrapLabel(_("No operators are listed in the config file, so nobody can approve here."))
+            empty.setObjectName("operatorListEmpty")
+            self._picker_grid.addWidget(empty, 0, 0)
+
+    def _pin_typed(self, pin: str) -> None:
+        name = self._selected
+        if name is None or self._version is None or not self.isVisible():
+            return
+        self.pinSubmitted.emit(name, pin)
+
+    def _sync_hint(self) -> None:
+        self.hint.setVisible(not (self._compact and self.operator_row.isVisibleTo(self.confirm_page)))
+
+    def _show_page(self, page: QWidget) -> None:
+        for other in (self.confirm_page, self.signin_page):
+            if other is not None:
+                other.setVisible(other is page)
+
     def set_compact(self, compact: bool) -> None:
-        """On a small panel the id is set a little smaller so the notes keep some room."""
+        """On a small panel the id is set a little smaller so the notes keep some room; with sign-in the
+        "who confirms" row takes the place of the hint line (the button itself says to hold it)."""
+        self._compact = compact
+        self._sync_hint()
         size = theme.SHEET_ID_PX - 4 if compact else theme.SHEET_ID_PX
         if self.version_label.property("px") != size:
             self.version_label.setProperty("px", size)
             self.version_label.setStyleSheet(f"font-size: {size}px;")
 
     def set_remaining(self, seconds: float) -> None:
-        self.countdown.setText(_("Closes in {n} s").format(n=max(0, int(seconds + 0.999))))
+        text = _("Closes in {n} s").format(n=max(0, int(seconds + 0.999)))
+        self.countdown.setText(text)
+        if self.signin_page is not None:
+            self.signin_countdown.setText(text)
 
     def dismiss(self) -> None:
         self.confirm_button.rearm()
         self.hide()
+
+    def hideEvent(self, event) -> None:
+        # Whatever closed the sheet, no digit of a PIN stays behind and the next one starts afresh.
+        pad = getattr(self, "pad", None)  # also called from Overlay.__init__, before the pad exists
+        if pad is not None:
+            pad.clear()
+            pad.set_message("")
+            self._selected = None
+        super().hideEvent(event)
 
     # -- internals ---------------------------------------------------------------------------------------
     def _cancel(self) -> None:
@@ -321,6 +595,75 @@ class ExitSheet(Overlay):
     def _accept(self) -> None:
         self.hide()
         self.accepted.emit()
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.hide()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+class HistorySheet(Overlay):
+    """The approval history over the whole window: the newest records of the audit trail, and Close."""
+
+    def __init__(self, parent: QWidget, *, source: str = "") -> None:
+        from hmi.ui.history_view import HistoryView  # loads the audit module only when there is a trail
+
+        super().__init__(parent, "historyCard", max_width=1800)
+        self.setObjectName("historySheet")
+        self.setAccessibleName(_("Approval history"))
+        self.card.setStyleSheet(
+            f"""
+            QFrame#historyCard {{
+                background: {theme.PAPER}; border: 2px solid {theme.TEXT_MUTED}; border-radius: 6px;
+            }}
+            #historyTitle {{ font-size: {theme.SHEET_TITLE_PX}px; font-weight: bold; }}
+            """
+        )
+        lay = QVBoxLayout(self.card)
+        lay.setContentsMargins(16, 10, 16, 12)
+        lay.setSpacing(6)
+        head = QHBoxLayout()
+        head.setSpacing(16)
+        text = QVBoxLayout()
+        text.setSpacing(2)
+        self.title = WrapLabel(_("Approval history"), max_lines=1)
+        self.title.setObjectName("historyTitle")
+        self.caption = WrapLabel("", max_lines=2)
+        self.caption.setObjectName("historyCaption")
+        self.caption.setProperty("muted", True)
+        self._source = source
+        text.addWidget(self.title)
+        text.addWidget(self.caption)
+        self.close_button = QPushButton(_("Close"))
+        self.close_button.setObjectName("historyClose")
+        self.close_button.setAutoDefault(False)
+        self.close_button.setMinimumSize(160, theme.PRIMARY_PX)
+        self.close_button.setStyleSheet(
+            f"font-size: {theme.VALUE_PX}px; font-weight: bold; min-height: {theme.PRIMARY_PX - 12}px;"
+        )
+        self.close_button.clicked.connect(self.hide)
+        head.addLayout(text, 1)
+        head.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
+        lay.addLayout(head)
+        self.view = HistoryView()
+        lay.addWidget(self.view, 1)
+
+    def open(self) -> None:
+        super().open()
+        self.close_button.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def set_records(self, records: list, error: str = "") -> None:
+        self.view.set_records(records)
+        if error:
+            self.caption.setText(error)
+        else:
+            self.caption.setText(
+                _("Newest first: the last {n} records of {path}. All of them: ipc-hmi history").format(
+                    n=len(records), path=self._source or _("the audit trail")
+                )
+            )
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Escape:

@@ -7,7 +7,12 @@ controller checks again before anything goes on the wire.
 
 A 1 s timer re-renders, because freshness depends on the clock and not only on new
 data: the screen must turn "not live" when answers stop coming, not when the next
-one arrives.
+one arrives. The same tick lets the controller apply idle sign-out (`ticked`).
+
+With sign-in on (`set_session`), the status bar shows who is signed in with a Sign out
+button, taps and keys anywhere in the window count as activity, and the confirmation
+sheet asks for the operator's name and PIN first. With an audit trail
+(`enable_history`), a History button shows its newest records.
 """
 
 from __future__ import annotations
@@ -50,13 +55,27 @@ from hmi.core.view import (
 )
 from hmi.ui import icons, theme
 from hmi.ui.demo import DEMO_TITLE, DemoDrawer
-from hmi.ui.sheet import HOLD_SECONDS, SHEET_TIMEOUT, ConfirmSheet, ExitSheet
+from hmi.ui.sheet import HOLD_SECONDS, SHEET_TIMEOUT, ConfirmSheet, ExitSheet, HistorySheet
 from hmi.ui.timeline import Entry, TimelineRecorder
 from hmi.ui.widgets import ElideButton, ElideLabel, IconLabel, NotesView, WrapLabel, plain_tooltip
 
 WIDE_MIN = (1180, 700)  # from this size on, notes and timeline are shown together instead of in tabs
 KIOSK_CORNER_PX = 96  # the top-left area that closes a kiosk console after a long press
 KIOSK_HOLD_MS = 3000
+# What counts as operator activity for idle sign-out.
+_ACTIVITY = frozenset({QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin, QEvent.Type.KeyPress, QEvent.Type.Wheel})
+
+
+def idle_text(seconds: float) -> str:
+    """ "2 min" for a whole number of minutes, else "1 min 30 s"."""
+    if seconds >= 60 and seconds % 60 == 0:
+        return _("{m} min").format(m=int(seconds // 60))
+    return format_age(seconds)
+
+
+def role_text(role: str) -> str:
+    return {"operator": _("operator"), "viewer": _("viewer")}.get(role, _("viewer"))
+
 
 _SEVERITY_ICON = {
     Severity.NORMAL: "info",
@@ -105,6 +124,10 @@ class ConsoleWindow(QMainWindow):
     refreshRequested = Signal()
     demoAction = Signal(str)
     closing = Signal()
+    ticked = Signal()  # every second, before the screen re-renders
+    historyRequested = Signal()
+    signOutRequested = Signal()
+    viewerRefused = Signal(str, str)  # (version id, viewer's name): a signed-in viewer tried to approve
 
     def __init__(
         self,
@@ -134,6 +157,10 @@ class ConsoleWindow(QMainWindow):
         self._seen_not_running = False
         self._wide: bool | None = None
         self._closing_ok = not kiosk
+        self._session: Any = None  # the controller, when sign-in is on
+        self._operator: Any = None  # hmi.core.auth.Operator signed in, as last reported
+        self._approvals_off: str | None = None
+        self.history_sheet: HistorySheet | None = None
         self.recorder = TimelineRecorder()
 
         self.setWindowTitle(_("IPC Update Console") + (f" — {DEMO_TITLE}" if demo else ""))
@@ -150,6 +177,7 @@ class ConsoleWindow(QMainWindow):
         body.setContentsMargins(12, 10, 12, 12)
         body.setSpacing(10)
         body.addWidget(self._build_headline())
+        body.addWidget(self._build_approvals_off())
         content = QHBoxLayout()
         content.setSpacing(12)
         content.addWidget(self._build_side(), 2)
@@ -173,7 +201,7 @@ class ConsoleWindow(QMainWindow):
         self._shortcuts()
         self._ticker = QTimer(self)
         self._ticker.setInterval(1000)
-        self._ticker.timeout.connect(self._render)
+        self._ticker.timeout.connect(self.on_tick)
         self._ticker.start()
         self._corner_timer = QTimer(self)
         self._corner_timer.setSingleShot(True)
@@ -204,6 +232,32 @@ class ConsoleWindow(QMainWindow):
         lay.addWidget(self.connection_icon, 0, Qt.AlignmentFlag.AlignVCenter)
         lay.addWidget(self.connection_label, 1)
         lay.addWidget(self.target_label, 0)
+        self.history_button = QPushButton(_("History"))
+        self.history_button.setObjectName("historyButton")
+        self.history_button.setAccessibleName(_("Approval history"))
+        self.history_button.setToolTip(plain_tooltip(_("Show the approval history (Ctrl+H)")))
+        self.history_button.setMinimumHeight(theme.TOUCH_PX)
+        self.history_button.clicked.connect(self.open_history)
+        self.history_button.hide()
+        lay.addWidget(self.history_button, 0)
+        self.signin_box = QWidget()
+        self.signin_box.setObjectName("signInBox")
+        sl = QHBoxLayout(self.signin_box)
+        sl.setContentsMargins(0, 0, 0, 0)
+        sl.setSpacing(8)
+        self.operator_label = WrapLabel("", max_lines=2)  # two lines on a small panel, so the name stays whole
+        self.operator_label.setObjectName("signedInOperator")
+        self.operator_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.operator_label.setStyleSheet("font-weight: bold;")
+        self.sign_out_button = QPushButton(_("Sign out"))
+        self.sign_out_button.setObjectName("signOutButton")
+        self.sign_out_button.setMinimumHeight(theme.TOUCH_PX)
+        self.sign_out_button.clicked.connect(self.signOutRequested)
+        self.sign_out_button.hide()
+        sl.addWidget(self.operator_label, 1, Qt.AlignmentFlag.AlignVCenter)
+        sl.addWidget(self.sign_out_button, 0)
+        self.signin_box.hide()
+        lay.addWidget(self.signin_box, 0)
         self.demo_toggle: QPushButton | None = None
         if self._demo:
             self.demo_toggle = QPushButton(DEMO_TITLE)
@@ -231,6 +285,24 @@ class ConsoleWindow(QMainWindow):
         text.addWidget(self.headline_detail)
         lay.addWidget(self.headline_icon, 0, Qt.AlignmentFlag.AlignTop)
         lay.addLayout(text, 1)
+        return card
+
+    def _build_approvals_off(self) -> QWidget:
+        """A full-width line, shown only while approvals are off: the whole reason, so it can be fixed."""
+        card = ToneCard()
+        card.setObjectName("approvalsOff")
+        card.set_tone(Severity.ALARM)
+        lay = QHBoxLayout(card)
+        lay.setContentsMargins(22, 6, 12, 6)
+        lay.setSpacing(10)
+        icon = IconLabel(theme.SMALL_ICON_PX)
+        icon.set_icon("fault")
+        self.approvals_off_text = WrapLabel("")
+        self.approvals_off_text.setObjectName("approvalsOffReason")
+        lay.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
+        lay.addWidget(self.approvals_off_text, 1)
+        self.approvals_off_banner = card
+        card.hide()
         return card
 
     def _build_side(self) -> QWidget:
@@ -360,6 +432,7 @@ class ConsoleWindow(QMainWindow):
         bind("F5", self.refreshRequested.emit)
         bind("Ctrl+R", self.refreshRequested.emit)
         bind("Ctrl+I", self.open_confirmation)
+        bind("Ctrl+H", self.open_history)
 
     # -- layout ----------------------------------------------------------------------------------------------
     def _apply_layout_mode(self) -> None:
@@ -395,6 +468,9 @@ class ConsoleWindow(QMainWindow):
             self.tabs.clear()
             self._wide_layout.addWidget(self.notes_page, 3)
             self._wide_layout.addWidget(self.timeline_page, 2)
+            # The tab widget hid the pages it held; reparented, they stay hidden unless shown again.
+            self.notes_page.show()
+            self.timeline_page.show()
             self.timeline_caption.show()
             self.right.setCurrentWidget(self.wide_box)
         else:
@@ -416,6 +492,9 @@ class ConsoleWindow(QMainWindow):
         super().resizeEvent(event)
         # The connection text comes first in the status bar; the address gets what is left (tooltip when cut).
         self.target_label.setMaximumWidth(max(120, min(420, self.width() // 4)))
+        self.operator_label.setMaximumWidth(
+            max(140, min(420, self.width() // (3 if self.width() >= WIDE_MIN[0] else 4)))
+        )
         self.sheet.set_compact(self.height() < 600)
         self._apply_layout_mode()
 
@@ -468,6 +547,8 @@ class ConsoleWindow(QMainWindow):
         self._sending = None
         self._set_notice(icon, text)
         self._timeline_note("approval", text, severity)
+        if self.history_sheet is not None and self.history_sheet.isVisible():
+            self.historyRequested.emit()
         self._render()
 
     def show_demo_result(self, action: str, ok: bool, message: str) -> None:
@@ -479,11 +560,159 @@ class ConsoleWindow(QMainWindow):
         self._set_notice(icon, text)
         self._render()
 
+    def set_approvals_off(self, reason: str | None) -> None:
+        """Approvals cannot go out at all (the audit trail cannot be written): Install stays off, the reason shows."""
+        self._approvals_off = reason or None
+        self.approvals_off_text.setText(reason or "")
+        self.approvals_off_banner.setVisible(bool(reason))
+        if reason:
+            self._timeline_note("approval", reason, Severity.ALARM)
+        self._render()
+
+    def set_unrecorded(self, unrecorded: bool) -> None:
+        """--no-audit: approvals go out without a record; the sheet and the timeline say so."""
+        self.sheet.set_unrecorded(unrecorded)
+        if unrecorded:
+            self._timeline_note(
+                "approval", _("The audit trail is off (--no-audit): approvals are not recorded."), Severity.DEGRADED
+            )
+
+    # -- sign-in ---------------------------------------------------------------------------------------------
+    def set_session(self, session: Any) -> None:
+        """Turns sign-in on. `session` is the controller: operator_names, current_operator(), sign_in(name, pin),
+        locked_seconds(name), touch(), idle_timeout."""
+        self._session = session
+        self.sheet.enable_signin()
+        self.sheet.pinSubmitted.connect(self._on_pin)
+        self.sheet.operatorChosen.connect(lambda _name: self._refresh_lock())
+        self.sheet.switchRequested.connect(lambda: self._enter_signin())
+        self.signin_box.show()
+        if not self._kiosk:  # kiosk mode has installed it already, for the corner gesture
+            QApplication.instance().installEventFilter(self)
+        self._operator = session.current_operator()
+        self._update_operator()
+
+    @property
+    def signed_in(self) -> Any:
+        """The operator the screen shows as signed in (hmi.core.auth.Operator), or None."""
+        return self._operator
+
+    def set_operator(self, operator: Any, why: str = "") -> None:
+        """The controller says who is signed in now, and why it changed ("signed-in", "signed-out", "idle")."""
+        before = self._operator
+        self._operator = operator
+        self._update_operator()
+        if why == "signed-in" and operator is not None:
+            self._timeline_note(
+                "signin",
+                _("{name} signed in ({role}).").format(
+                    name=clean_line(operator.name, 40), role=role_text(operator.role)
+                ),
+                Severity.NORMAL,
+            )
+        elif why in ("signed-out", "idle") and before is not None:
+            name = clean_line(before.name, 40)
+            if why == "idle":
+                idle = idle_text(self._session.idle_timeout if self._session is not None else 0)
+                text = _("Signed out after {t} idle ({name}).").format(t=idle, name=name)
+            else:
+                text = _("{name} signed out.").format(name=name)
+            self._timeline_note("signin", text, Severity.NORMAL)
+            if self.sheet.step == "confirm":  # the hold-to-install belongs to whoever signed in
+                self._enter_signin(text + " " + _("Sign in again to install."))
+        self._render()
+
+    def _update_operator(self) -> None:
+        operator = self._operator
+        if operator is None:
+            self.operator_label.setText(_("Not signed in"))
+        else:
+            self.operator_label.setText(
+                _("Signed in: {name} ({role})").format(
+                    name=clean_line(operator.name, 40), role=role_text(operator.role)
+                )
+            )
+        self.sign_out_button.setVisible(operator is not None)
+
+    def _operator_text(self, operator: Any) -> str:
+        return _("Approving as {name} ({role}).").format(
+            name=clean_line(operator.name, 40), role=role_text(operator.role)
+        )
+
+    def _enter_signin(self, message: str = "") -> None:
+        """The sheet's first step: pick a name, type the PIN. A signed-in viewer is refused (and recorded)."""
+        session, version = self._session, self.sheet.version
+        if session is None or version is None:
+            return
+        names = list(session.operator_names)
+        operator = self._operator
+        if operator is not None and not operator.may_approve and not message:
+            message = _("{name} is signed in as a viewer. Viewers cannot approve updates.").format(
+                name=clean_line(operator.name, 40)
+            )
+            self.viewerRefused.emit(version.version_id, operator.name)
+        self.sheet.show_signin(names, message=message, selected=names[0] if len(names) == 1 else None)
+        self._refresh_lock()
+
+    def _on_pin(self, name: str, pin: str) -> None:
+        session, version = self._session, self.sheet.version
+        if session is None or version is None:
+            return
+        result = session.sign_in(name, pin)
+        del pin  # not kept anywhere
+        pad = self.sheet.pad
+        if not result.ok:
+            if session.locked_seconds(name) > 0:  # "Wrong PIN. Locked for 60 s": the keypad goes off with it
+                self.sheet.set_locked(result.message)
+            else:
+                pad.set_message(result.message)
+            return
+        operator = result.operator
+        if not operator.may_approve:
+            pad.set_message(_("Viewers cannot approve updates."))
+            self.viewerRefused.emit(version.version_id, operator.name)
+            return
+        if self.sheet.version is not None:  # still open (signing in never closes it)
+            self.sheet.show_confirm(self._operator_text(operator))
+
+    def _refresh_lock(self) -> None:
+        """On the sign-in step: the lockout countdown of the chosen name, from the sign-in state, every second."""
+        if self._session is None or self.sheet.step != "signin":
+            return
+        name = self.sheet.selected_name
+        seconds = self._session.locked_seconds(name) if name else 0
+        self.sheet.set_locked(_("Locked for {n} s").format(n=seconds) if seconds > 0 else None)
+
+    # -- history ---------------------------------------------------------------------------------------------
+    def enable_history(self, source: str = "") -> None:
+        """Shows the History button; `source` names the audit trail in the view's caption."""
+        if self.history_sheet is None:
+            self.history_sheet = HistorySheet(self, source=source)
+            self.history_sheet.visibilityChanged.connect(self._overlay_changed)
+            self.history_sheet.visibilityChanged.connect(lambda shown: shown or self._focus_main())
+        self.history_button.show()
+
+    def open_history(self) -> bool:
+        if self.history_sheet is None or self.sheet.isVisible() or self.exit_sheet.isVisible():
+            return False
+        self.history_sheet.open()
+        self.historyRequested.emit()
+        return True
+
+    def show_history(self, records: Any, error: str = "") -> None:
+        if self.history_sheet is not None:
+            self.history_sheet.set_records(list(records), error)
+
     # -- intents ---------------------------------------------------------------------------------------------
     def open_confirmation(self) -> bool:
         """Opens the confirmation sheet for the offered version, when the core allows approval now."""
         if self.sheet.isVisible() or self._sending is not None:
             return False
+        if self._approvals_off:
+            self._render()
+            return False
+        if self.history_sheet is not None:
+            self.history_sheet.hide()
         now = self._clock()
         state = self._state
         if state is None:
@@ -494,13 +723,21 @@ class ConsoleWindow(QMainWindow):
             self._render()
             return False
         current = version_text(state.snapshot, "current")
+        if self._session is not None:
+            self._session.current_operator()  # applies idle sign-out (reported through set_operator) first
         self.sheet.present(gate.version, current, is_retry=gate.is_retry, opened_at=now)
         self.sheet.set_remaining(self._sheet_timeout)
+        if self._session is not None:
+            if self._operator is not None and self._operator.may_approve:  # signed in and not idle: no PIN
+                self.sheet.show_confirm(self._operator_text(self._operator))
+            else:
+                self._enter_signin()
         self._render()
         return True
 
     def _overlay_changed(self, _visible: bool = False) -> None:
         modal = self.sheet.isVisible() or self.exit_sheet.isVisible()
+        modal = modal or (self.history_sheet is not None and self.history_sheet.isVisible())
         self.centralWidget().setEnabled(not modal)
         if self.demo_drawer is not None:
             self.demo_drawer.setEnabled(not modal)
@@ -517,6 +754,9 @@ class ConsoleWindow(QMainWindow):
         now = self._clock()
         if state is None or not approval_gate(state, now).permits(version_id) or self._sending is not None:
             self._set_notice("info", _("Nothing was sent: the offer or the connection changed. Review the screen."))
+            self._render()
+            return
+        if self._approvals_off:
             self._render()
             return
         self._sending = version_id
@@ -559,8 +799,15 @@ class ConsoleWindow(QMainWindow):
             self.exit_sheet.open()
             return
         self._ticker.stop()
+        if self._session is not None or self._kiosk:
+            QApplication.instance().removeEventFilter(self)
         self.closing.emit()
         super().closeEvent(event)
+
+    def on_tick(self) -> None:
+        """The 1 s tick: idle sign-out first (through the controller), then the clock-dependent screen."""
+        self.ticked.emit()
+        self._render()
 
     def dismiss_notice(self) -> None:
         self._notice = None
@@ -569,6 +816,15 @@ class ConsoleWindow(QMainWindow):
     # -- kiosk exit gesture ----------------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
+        if (
+            self._session is not None
+            and kind in _ACTIVITY
+            and isinstance(watched, QWidget)
+            and watched.window() is self
+        ):
+            self._session.touch()  # activity keeps the operator signed in
+        if not self._kiosk:
+            return False
         if kind == QEvent.Type.MouseButtonPress and isinstance(watched, QWidget) and watched.window() is self:
             pos = self.mapFromGlobal(event.globalPosition().toPoint())
             if QRect(0, 0, KIOSK_CORNER_PX, KIOSK_CORNER_PX).contains(pos):
@@ -702,7 +958,7 @@ class ConsoleWindow(QMainWindow):
         verb = _("Install {v}").split("{v}")[0]
         label = verb + named.display_id if named else _("Install update")
         self.approve_button.set_full_text(label, keep=len(verb) if named else 0)
-        allowed = gate.allowed and self._sending is None and not self.sheet.isVisible()
+        allowed = gate.allowed and self._sending is None and not self.sheet.isVisible() and not self._approvals_off
         self.approve_button.setEnabled(allowed)
         self.approve_button.setAccessibleDescription(gate.text)
 
@@ -710,7 +966,9 @@ class ConsoleWindow(QMainWindow):
         state = self._state
         if self._notice is not None and self._sending is None and self._state_key() != self._notice_key:
             self._notice = None
-        if self._notice is not None:
+        if self._approvals_off:  # the banner above says it in full; nothing else matters while it lasts
+            icon, text, closable = "", "", False
+        elif self._notice is not None:
             icon, text = self._notice
             closable = True
         elif state is not None and state.snapshot is not None and state.snapshot.state is not UpdateState.RUNNING:
@@ -721,6 +979,8 @@ class ConsoleWindow(QMainWindow):
                 if gate.allowed and gate.is_retry
                 else gate.text
             )
+            if gate.allowed and self._session is not None and not (self._operator and self._operator.may_approve):
+                text += " " + _("An operator signs in on the next screen.")
             closable = False
         else:
             icon, text, closable = "", "", False
@@ -756,6 +1016,7 @@ class ConsoleWindow(QMainWindow):
             )
         if reason is None:
             self.sheet.set_remaining(self._sheet_timeout - (now - self.sheet.opened_at))
+            self._refresh_lock()
             return
         self.sheet.dismiss()
         self._set_notice("info", reason)

@@ -1,4 +1,4 @@
-"""Helpers for console tests against the real mock IPC over loopback gRPC."""
+"""Helpers for console tests against the real mock IPC over loopback gRPC, and for sign-in."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from hmi.core.config import ClientConfig
+from hmi.core.auth import hash_pin
+from hmi.core.config import AppConfig, ClientConfig, OperatorEntry, SignInConfig
 from hmi.core.model import ClientState, UpdateState
 
 from .conftest import until
@@ -57,15 +58,22 @@ async def live_console(
     hold: float = 0.3,
     size: tuple[int, int] = (1280, 800),
     windows: list | None = None,
+    signin: Any = None,
+    audit: Any = None,
+    **build: Any,
 ) -> AsyncIterator[Live]:
+    """`signin` (a SignInConfig) turns sign-in on; `audit` is an open AuditStore; `build` goes to build_console."""
     from hmi.app import build_console
+    from hmi.core.config import AppConfig
     from hmi.mock.server import start_mock
 
     mock = await start_mock(scenario=scenario, speed=speed)
     approvals = spy_approvals(mock)
-    window, controller = build_console(
-        ClientConfig(target=mock.address, poll_interval=poll, deadline=1.0), hold_seconds=hold
-    )
+    config: Any = ClientConfig(target=mock.address, poll_interval=poll, deadline=1.0)
+    if signin is not None:
+        audit_path = audit.path if audit is not None else Path("unused-audit.sqlite3")
+        config = AppConfig(client=config, config_file=None, audit_path=audit_path, signin=signin)
+    window, controller = build_console(config, hold_seconds=hold, audit=audit, **build)
     if windows is not None:
         windows.append(window)
     live = Live(mock, window, controller, approvals)
@@ -99,3 +107,61 @@ async def approve_on_screen(live: Live) -> str:
         window.approveRequested.disconnect(sent.append)
     assert sent, f"nothing sent; notice: {window.notice()}"
     return sent[0]
+
+
+# -- sign-in -----------------------------------------------------------------------------------------------
+
+CHEAP = {"n": 16, "r": 1, "p": 1}  # scrypt parameters that cost nothing; the real cost is tested in tests/audit
+PINS = {"anna": "2468", "bert": "1357", "vera": "9999"}
+WRONG = "1111"
+IDLE = 120.0
+
+
+def signin_config(idle_timeout: float = IDLE) -> SignInConfig:
+    return SignInConfig(
+        enabled=True,
+        idle_timeout=idle_timeout,
+        operators=(
+            OperatorEntry("anna", "operator", hash_pin(PINS["anna"], **CHEAP)),
+            OperatorEntry("bert", "operator", hash_pin(PINS["bert"], **CHEAP)),
+            OperatorEntry("vera", "viewer", hash_pin(PINS["vera"], **CHEAP)),
+        ),
+    )
+
+
+def app_config(signin: SignInConfig, audit: Any, target: str = "127.0.0.1:1") -> AppConfig:
+    return AppConfig(client=ClientConfig(target=target), config_file=None, audit_path=audit.path, signin=signin)
+
+
+def tap(widget: Any) -> None:
+    QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def type_pin(sheet: Any, pin: str) -> None:
+    """Types `pin` on the keypad and presses OK."""
+    for digit in pin:
+        tap(sheet.pad.key(digit))
+    tap(sheet.pad.key("ok"))
+
+
+def sign_in_on_sheet(window: Any, name: str, pin: str) -> None:
+    sheet = window.sheet
+    assert sheet.step == "signin", sheet.step
+    tap(sheet.operator_button(name))
+    type_pin(sheet, pin)
+
+
+@dataclass
+class Built:
+    """A console with sign-in on over built states (no network): two clocks, so the lockout and idle
+    time move without the data going stale or the sheet timing out."""
+
+    window: Any
+    controller: Any
+    clock: Any  # the window's and client's monotonic clock
+    signin_clock: Any  # SignIn's clock
+    store: Any
+    sent: list[str]
+
+    def tick(self) -> None:
+        self.window.on_tick()
