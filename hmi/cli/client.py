@@ -71,6 +71,14 @@ def register(subparsers: Any) -> None:
     )
     approve.add_argument("version", metavar="VERSION", help="the exact version id the IPC offers")
     approve.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    approve.add_argument(
+        "--operator",
+        metavar="NAME",
+        help="with sign-in on (config [signin] enabled): who approves; the PIN is asked on the terminal",
+    )
+    approve.add_argument(
+        "--pin-stdin", action="store_true", help="with sign-in on: read the PIN from the first line of standard input"
+    )
     add_config_arguments(approve)
     approve.set_defaults(func=run_approve)
 
@@ -243,7 +251,7 @@ async def _watch(client: Any, *, as_json: bool) -> int:
 # --- approve ----------------------------------------------------------------------------------------------------
 
 
-def _operator_name() -> str | None:
+def _os_user() -> str | None:
     import getpass
 
     try:
@@ -252,22 +260,63 @@ def _operator_name() -> str | None:
         return None
 
 
-def _open_audit(app: Any) -> tuple[Any, bool]:
-    """(AuditStore or None, ok). A missing audit module is tolerated; a store that cannot open is not."""
-    try:
-        from hmi.core.audit import AuditStore
-    except ModuleNotFoundError as exc:
-        if exc.name != "hmi.core.audit":
-            raise
-        import logging
+def _open_audit(app: Any) -> Any:
+    """The audit store, or None after saying why (then nothing may be sent)."""
+    from hmi.core.audit import AuditStore
 
-        logging.getLogger(__name__).warning("the audit trail is not available in this build; not recording")
-        return None, True
     try:
-        return AuditStore.open(app.audit_path), True
+        return AuditStore.open(app.audit_path)
     except Exception as exc:
         _err(f"error: cannot open the audit trail {app.audit_path}: {exc}\n  Nothing was sent.")
-        return None, False
+        return None
+
+
+def _read_pin(args: argparse.Namespace) -> str | None:
+    if args.pin_stdin:
+        return sys.stdin.readline().strip()
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(f"PIN for {args.operator}: ")
+    return None
+
+
+def _signed_in_operator(args: argparse.Namespace, app: Any, store: Any) -> tuple[str | None, int]:
+    """With sign-in on: (operator name, 0) after a good PIN of someone allowed to approve, else (None, exit code).
+
+    Failed PINs are audited by SignIn; the lockout counts earlier failures from the audit trail,
+    so a new process per guess does not reset it.
+    """
+    from hmi.core.auth import SignIn, recent_pin_failures
+
+    if not args.operator:
+        _err("error: sign-in is on: pass --operator NAME (the PIN is asked on the terminal, or use --pin-stdin).")
+        return None, EXIT_USAGE
+    pin = _read_pin(args)
+    if pin is None:
+        _err("error: sign-in is on and there is no terminal to ask for the PIN on. Use --pin-stdin.")
+        return None, EXIT_USAGE
+    lockout_after = 5
+    left = lockout_after - recent_pin_failures(store, args.operator)
+    if left <= 0:
+        store.record_signin_failure(
+            operator=args.operator, reason="locked-out", message="locked (command line)", target=app.client.target
+        )
+        _err(f"error: {args.operator} is locked out after {lockout_after} wrong PINs. Try again in a minute.")
+        return None, EXIT_AUTH
+    signin = SignIn.from_config(app.signin, audit=store, target=app.client.target, lockout_after=left)
+    result = signin.sign_in(args.operator, pin)
+    if not result.ok:
+        _err(f"error: {result.message}. Nothing was sent.")
+        return None, EXIT_AUTH
+    if not signin.may_approve():
+        record = store.begin(
+            target=app.client.target, version_id=args.version, current_version=None, operator=args.operator
+        )
+        store.complete(record, outcome="refused-locally", code=None, message="viewer may not approve")
+        _err(f"error: {args.operator} is a viewer; viewers cannot approve updates. Nothing was sent.")
+        return None, EXIT_AUTH
+    return args.operator, 0
 
 
 def run_approve(args: argparse.Namespace) -> int:
@@ -275,9 +324,28 @@ def run_approve(args: argparse.Namespace) -> int:
     app = _load(args)
     if app is None:
         return EXIT_USAGE
-    import asyncio
 
     version = args.version
+    store = _open_audit(app)
+    if store is None:
+        return EXIT_OTHER
+    try:
+        return _run_approve(args, app, store, version)
+    finally:
+        store.close()
+
+
+def _run_approve(args: argparse.Namespace, app: Any, store: Any, version: str) -> int:
+    import asyncio
+
+    operator = _os_user()
+    if app.signin.enabled:
+        operator, code = _signed_in_operator(args, app, store)
+        if operator is None:
+            return code
+    elif args.operator or args.pin_stdin:
+        _err("error: --operator and --pin-stdin need sign-in turned on in the config file ([signin] enabled = true).")
+        return EXIT_USAGE
     if not args.yes:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             _err(
@@ -299,17 +367,10 @@ def run_approve(args: argparse.Namespace) -> int:
                 print(_("Not approved. Nothing was sent."))
                 return EXIT_OTHER
 
-    store, ok = _open_audit(app)
-    if not ok:
-        return EXIT_OTHER
-    try:
-        client = _new_client(app, audit=store)
-        if client is None:
-            return EXIT_USAGE
-        result = asyncio.run(_approve(client, version))
-    finally:
-        if store is not None:
-            store.close()
+    client = _new_client(app, audit=store)
+    if client is None:
+        return EXIT_USAGE
+    result = asyncio.run(_approve(client, version, operator))
     if result.outcome == "approved":
         print(result.message, flush=True)
     else:
@@ -341,9 +402,9 @@ async def _question(client: Any, version: str) -> str | None:
     return _("Install {new}, replacing {current}? [y/N] ").format(new=shown, current=current)
 
 
-async def _approve(client: Any, version: str) -> Any:
+async def _approve(client: Any, version: str, operator: str | None) -> Any:
     try:
         await client.refresh()  # the gate needs fresh data; approve() re-checks it
-        return await client.approve(version, operator=_operator_name())
+        return await client.approve(version, operator=operator)
     finally:
         await client.aclose()

@@ -336,3 +336,17 @@ class SignIn:
         if self.current(now) is None or self._idle_timeout <= 0 or self._session is None:
             return None
         return max(0.0, self._idle_timeout - (now - self._session.last_activity))
+
+
+def recent_pin_failures(audit: Any, name: str, *, seconds: float = 60.0, now: Any = None) -> int:
+    """Wrong or locked-out PIN attempts for `name` in the audit trail within the last `seconds`.
+
+    A SignIn counts failures in memory, which a script could dodge by starting a new process for
+    every guess; a short-lived process (the CLI) seeds its lockout from this count instead.
+    """
+    from datetime import UTC, datetime, timedelta
+
+    now = now or datetime.now(UTC)
+    failed = {SignInStatus.WRONG_PIN.value, SignInStatus.LOCKED_OUT.value}
+    records = audit.records(since=now - timedelta(seconds=seconds), kind="signin-failed")
+    return sum(1 for r in records if r.operator == name and r.outcome in failed)
