@@ -7,6 +7,7 @@ frameless full-screen kiosk window, appear in screenshots, and close with it.
 from __future__ import annotations
 
 import unicodedata
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
@@ -26,8 +27,10 @@ from PySide6.QtWidgets import (
 from hmi.core.i18n import _
 from hmi.core.model import DISPLAY_ID_MAX, Version, clean_line
 from hmi.ui import theme
-from hmi.ui.pin_pad import PinPad
 from hmi.ui.widgets import ElideButton, ElideLabel, HoldButton, IconLabel, NotesView, WrapLabel
+
+if TYPE_CHECKING:
+    from hmi.ui.pin_pad import PinPad
 
 SHEET_TIMEOUT = 60.0
 HOLD_SECONDS = 1.5
@@ -213,12 +216,9 @@ class ConfirmSheet(Overlay):
         self.preview_caption = ElideLabel(_("Start of the update notes:"), mode=Qt.TextElideMode.ElideRight)
         self.preview_caption.setProperty("role", "caption")
         lay.addWidget(self.preview_caption)
-        self.preview = NotesView()  # the same inert Markdown view as the main notes
-        self.preview.setObjectName("sheetNotes")
-        self.preview.setMinimumHeight(0)
-        self.preview.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
-        self.preview.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        lay.addWidget(self.preview, 1)
+        # The notes preview (a second QTextBrowser) is built when the sheet first presents a version.
+        self._preview: NotesView | None = None
+        self._preview_at = (lay, lay.count())
 
         # With sign-in: who confirms, and a way to hand over to someone else.
         self.operator_row = QWidget()
@@ -270,6 +270,20 @@ class ConfirmSheet(Overlay):
         self.setTabOrder(self.cancel_button, self.confirm_button)
 
     # -- public ------------------------------------------------------------------------------------------
+    @property
+    def preview(self) -> NotesView:
+        """The start of the notes on the sheet: the same inert Markdown view as the main notes."""
+        if self._preview is None:
+            preview = NotesView()
+            preview.setObjectName("sheetNotes")
+            preview.setMinimumHeight(0)
+            preview.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+            preview.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            lay, index = self._preview_at
+            lay.insertWidget(index, preview, 1)
+            self._preview = preview
+        return self._preview
+
     @property
     def version_id(self) -> str | None:
         """The exact id on show, or None when the sheet is closed."""
@@ -389,6 +403,8 @@ class ConfirmSheet(Overlay):
         left.addWidget(caption)
         left.addWidget(self.picker_area, 1)
         left.addWidget(self.signin_cancel)
+        from hmi.ui.pin_pad import PinPad  # with its hmi.core.auth import: only with sign-in on
+
         self.pad = PinPad()
         self.pad.setMaximumWidth(560)
         self.pad.submitted.connect(self._pin_typed)

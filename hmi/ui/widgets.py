@@ -22,14 +22,19 @@ from PySide6.QtGui import (
     QImage,
     QPainter,
     QPainterPath,
-    QTextCharFormat,
-    QTextCursor,
     QTextDocument,
-    QTextFormat,
     QTextLayout,
     QTextOption,
 )
-from PySide6.QtWidgets import QLabel, QPushButton, QScroller, QSizePolicy, QTextBrowser, QWidget
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QLabel,
+    QPushButton,
+    QScroller,
+    QSizePolicy,
+    QTextBrowser,
+    QWidget,
+)
 
 from hmi.core.i18n import _
 from hmi.ui import icons, theme
@@ -455,13 +460,29 @@ def _placeholder_image() -> QImage:
     return _PLACEHOLDER[0]
 
 
+def grab_touch_scroll(area: QAbstractScrollArea, *, drag: bool = False) -> None:
+    """Kinetic scrolling of `area` by touch, and with `drag` by mouse drag (kiosk panels that send
+    touches as mouse events).
+
+    The first `viewport()` call of a process costs about 15 ms and 1 MB: PySide resolves the type of
+    the C++ viewport by loading every QWidget subclass it has not loaded yet (60 enum types).
+    """
+    viewport = area.viewport()
+    QScroller.grabGesture(viewport, QScroller.ScrollerGestureType.TouchGesture)
+    if drag:
+        QScroller.grabGesture(viewport, QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+
+
 class NotesView(QTextBrowser):
     """Update notes, inert. `blocked` lists every resource URL the document asked for (none is loaded)."""
 
     MARKDOWN = QTextDocument.MarkdownFeature.MarkdownNoHTML | QTextDocument.MarkdownFeature.MarkdownDialectGitHub
 
-    def __init__(self, parent: QWidget | None = None, *, drag_scroll: bool = False) -> None:
+    def __init__(self, parent: QWidget | None = None, *, drag_scroll: bool = False, touch_scroll: bool = True) -> None:
+        """`touch_scroll=False` leaves the gestures to a later `enable_touch_scroll()` (see ConsoleWindow)."""
         super().__init__(parent)
+        self._drag_scroll = drag_scroll
+        self._touch_scroll = False
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
         self.setReadOnly(True)
@@ -471,10 +492,16 @@ class NotesView(QTextBrowser):
         self.truncated = False
         self.placeholder_shown = ""
         self._shown: tuple[str | None, str] | None = None
-        QScroller.grabGesture(self.viewport(), QScroller.ScrollerGestureType.TouchGesture)
-        if drag_scroll:  # kiosk panels that send touches as mouse events
-            QScroller.grabGesture(self.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        if touch_scroll:
+            self.enable_touch_scroll()
         self.highlighted.connect(self._show_link)
+
+    def enable_touch_scroll(self) -> None:
+        """Scrolling by touch (and by mouse drag on kiosk panels). Idempotent."""
+        if self._touch_scroll:
+            return
+        self._touch_scroll = True
+        grab_touch_scroll(self, drag=self._drag_scroll)
 
     def loadResource(self, kind: int, url: QUrl):
         # Nothing is ever fetched: not remote images, not local files, not data: or qrc URLs. Returning
@@ -495,6 +522,8 @@ class NotesView(QTextBrowser):
             self.setHtml(f'<p style="color:{theme.TEXT_MUTED}">{html.escape(placeholder)}</p>' if placeholder else "")
             self.placeholder_shown = placeholder
             return
+        from PySide6.QtGui import QTextCursor  # not needed (nor its enum types built) before there are notes
+
         self.placeholder_shown = ""
         text, self.truncated = bounded_markdown(notes)
         self.document().setMarkdown(text, self.MARKDOWN)
@@ -504,6 +533,8 @@ class NotesView(QTextBrowser):
 
     def _tame_headings(self) -> None:
         # Markdown's default heading sizes would outshout the state headline; keep them modest.
+        from PySide6.QtGui import QTextCharFormat, QTextCursor, QTextFormat
+
         doc = self.document()
         block = doc.begin()
         while block.isValid():
@@ -536,21 +567,31 @@ class IconLabel(QLabel):
         super().__init__(parent)
         self._size = size
         self._name = ""
-        self._dpr = 0.0
+        self._rendered: tuple[str, float] | None = None  # (name, device-pixel ratio) of the pixmap shown
         self.setFixedSize(size, size)
         self.setAccessibleName("")
 
     def set_icon(self, name: str) -> None:
+        """Shows icon `name`; it is rendered when the label is (or becomes) visible, at the screen's ratio."""
+        self._name = name
+        if self.isVisible():
+            self._render()
+
+    def _render(self) -> None:
         dpr = self.devicePixelRatioF()
-        if name == self._name and dpr == self._dpr:
+        if not self._name or (self._name, dpr) == self._rendered:
             return
-        self._name, self._dpr = name, dpr
-        self.setPixmap(icons.pixmap(name, self._size, dpr))
+        self._rendered = (self._name, dpr)
+        self.setPixmap(icons.pixmap(self._name, self._size, dpr))
 
     def icon_name(self) -> str:
         return self._name
 
+    def showEvent(self, event) -> None:
+        self._render()  # before the first paint; hidden icons (a closed sheet, the drawer) are never rendered
+        super().showEvent(event)
+
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
-        if self._name and self.devicePixelRatioF() != self._dpr:
-            self.set_icon(self._name)
+        if self._name and self.isVisible():
+            self._render()  # a new device-pixel ratio (moved to another screen) renders it again

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QProgressBar,
     QPushButton,
-    QScroller,
     QSizePolicy,
     QStackedWidget,
     QTabWidget,
@@ -57,7 +56,7 @@ from hmi.ui import icons, theme
 from hmi.ui.demo import DEMO_TITLE, DemoDrawer
 from hmi.ui.sheet import HOLD_SECONDS, SHEET_TIMEOUT, ConfirmSheet, ExitSheet, HistorySheet
 from hmi.ui.timeline import Entry, TimelineRecorder
-from hmi.ui.widgets import ElideButton, ElideLabel, IconLabel, NotesView, WrapLabel, plain_tooltip
+from hmi.ui.widgets import ElideButton, ElideLabel, IconLabel, NotesView, WrapLabel, grab_touch_scroll, plain_tooltip
 
 WIDE_MIN = (1180, 700)  # from this size on, notes and timeline are shown together instead of in tabs
 KIOSK_CORNER_PX = 96  # the top-left area that closes a kiosk console after a long press
@@ -160,8 +159,10 @@ class ConsoleWindow(QMainWindow):
         self._session: Any = None  # the controller, when sign-in is on
         self._operator: Any = None  # hmi.core.auth.Operator signed in, as last reported
         self._approvals_off: str | None = None
-        self.history_sheet: HistorySheet | None = None
+        self.history_sheet: HistorySheet | None = None  # built on first open
+        self._history_source: str | None = None  # set by enable_history
         self.recorder = TimelineRecorder()
+        self._touch_ready = False
 
         self.setWindowTitle(_("IPC Update Console") + (f" — {DEMO_TITLE}" if demo else ""))
         self.setStyleSheet(theme.stylesheet())
@@ -189,10 +190,8 @@ class ConsoleWindow(QMainWindow):
         self.sheet.confirmed.connect(self._on_confirmed)
         self.sheet.cancelled.connect(self._render)
         self.sheet.cancelled.connect(self._focus_main)
-        self.exit_sheet = ExitSheet(self)
-        self.exit_sheet.accepted.connect(self._really_close)
-        for overlay in (self.sheet, self.exit_sheet):
-            overlay.visibilityChanged.connect(self._overlay_changed)
+        self.sheet.visibilityChanged.connect(self._overlay_changed)
+        self._exit_sheet: ExitSheet | None = None  # built when first asked (kiosk only)
         self.demo_drawer: DemoDrawer | None = None
         if demo:
             self.demo_drawer = DemoDrawer(self, self.status_bar)
@@ -381,7 +380,7 @@ class ConsoleWindow(QMainWindow):
         self.notes_caption = ElideLabel("", mode=Qt.TextElideMode.ElideMiddle)
         self.notes_caption.setObjectName("notesCaption")
         self.notes_caption.setProperty("role", "caption")
-        self.notes = NotesView(drag_scroll=self._kiosk)
+        self.notes = NotesView(drag_scroll=self._kiosk, touch_scroll=False)  # see _enable_touch_scroll
         self.notes.setObjectName("updateNotes")
         self.notes.setAccessibleName(_("Update notes"))
         nl.addWidget(self.notes_caption)
@@ -402,10 +401,7 @@ class ConsoleWindow(QMainWindow):
         self.timeline.setSelectionMode(QListWidget.SelectionMode.NoSelection)
         self.timeline.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.timeline.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
-        self.timeline.setIconSize(icons.pixmap("info", 24).size())
-        QScroller.grabGesture(self.timeline.viewport(), QScroller.ScrollerGestureType.TouchGesture)
-        if self._kiosk:
-            QScroller.grabGesture(self.timeline.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        self.timeline.setIconSize(QSize(24, 24))  # the size _icon() renders at
         tl.addWidget(self.timeline_caption)
         tl.addWidget(self.timeline, 1)
 
@@ -685,16 +681,19 @@ class ConsoleWindow(QMainWindow):
 
     # -- history ---------------------------------------------------------------------------------------------
     def enable_history(self, source: str = "") -> None:
-        """Shows the History button; `source` names the audit trail in the view's caption."""
-        if self.history_sheet is None:
-            self.history_sheet = HistorySheet(self, source=source)
-            self.history_sheet.visibilityChanged.connect(self._overlay_changed)
-            self.history_sheet.visibilityChanged.connect(lambda shown: shown or self._focus_main())
+        """Shows the History button; `source` names the audit trail in the view's caption.
+
+        The sheet itself (and the audit module's table view) is built when it is first opened."""
+        self._history_source = source
         self.history_button.show()
 
     def open_history(self) -> bool:
-        if self.history_sheet is None or self.sheet.isVisible() or self.exit_sheet.isVisible():
+        if self._history_source is None or self.sheet.isVisible() or self.exit_sheet_open():
             return False
+        if self.history_sheet is None:
+            self.history_sheet = HistorySheet(self, source=self._history_source)
+            self.history_sheet.visibilityChanged.connect(self._overlay_changed)
+            self.history_sheet.visibilityChanged.connect(lambda shown: shown or self._focus_main())
         self.history_sheet.open()
         self.historyRequested.emit()
         return True
@@ -735,8 +734,20 @@ class ConsoleWindow(QMainWindow):
         self._render()
         return True
 
+    @property
+    def exit_sheet(self) -> ExitSheet:
+        """The kiosk's "Close the console?" question, built on first use."""
+        if self._exit_sheet is None:
+            self._exit_sheet = ExitSheet(self)
+            self._exit_sheet.accepted.connect(self._really_close)
+            self._exit_sheet.visibilityChanged.connect(self._overlay_changed)
+        return self._exit_sheet
+
+    def exit_sheet_open(self) -> bool:
+        return self._exit_sheet is not None and self._exit_sheet.isVisible()
+
     def _overlay_changed(self, _visible: bool = False) -> None:
-        modal = self.sheet.isVisible() or self.exit_sheet.isVisible()
+        modal = self.sheet.isVisible() or self.exit_sheet_open()
         modal = modal or (self.history_sheet is not None and self.history_sheet.isVisible())
         self.centralWidget().setEnabled(not modal)
         if self.demo_drawer is not None:
@@ -806,8 +817,20 @@ class ConsoleWindow(QMainWindow):
 
     def on_tick(self) -> None:
         """The 1 s tick: idle sign-out first (through the controller), then the clock-dependent screen."""
+        self._enable_touch_scroll()
         self.ticked.emit()
         self._render()
+
+    def _enable_touch_scroll(self) -> None:
+        """Touch scrolling of the notes and the timeline, switched on at the first tick, 1 s after the
+        window is built: grabbing the gestures costs about 15 ms and 1 MB at the first call (see
+        widgets.grab_touch_scroll), which would otherwise delay the first data on screen; in the first
+        second both lists are (nearly) empty. Idempotent."""
+        if self._touch_ready:
+            return
+        self._touch_ready = True
+        self.notes.enable_touch_scroll()
+        grab_touch_scroll(self.timeline, drag=self._kiosk)
 
     def dismiss_notice(self) -> None:
         self._notice = None
