@@ -274,6 +274,17 @@ def _audit_reason(path: Path, exc: BaseException) -> str:
     return (str(exc) or type(exc).__name__).replace(str(path), "").strip(" :.") or type(exc).__name__
 
 
+def fit_to_screen(window: Any, screen: Any) -> None:
+    """A window larger than its screen's free area (an 800×480 panel) is fitted to that area.
+
+    The default size is 1280×800; on a smaller screen the window would run off the edge, so it takes the
+    free area instead and the layout switches to its compact arrangement. An explicit --size is kept.
+    """
+    area = screen.availableGeometry()
+    if window.width() > area.width() or window.height() > area.height():
+        window.setGeometry(area)
+
+
 async def _run(window: ConsoleWindow, controller: ConsoleController, args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     closed: asyncio.Future[None] = loop.create_future()
@@ -305,6 +316,8 @@ async def _run(window: ConsoleWindow, controller: ConsoleController, args: argpa
             window.setGeometry(screen.geometry())
             window.showFullScreen()
         else:
+            if args.screenshot is None and not args.size:
+                fit_to_screen(window, window.screen() or QGuiApplication.primaryScreen())
             window.show()
         window.raise_()
         window.activateWindow()  # keyboard focus from the start (no window manager gives it on a bare panel)
