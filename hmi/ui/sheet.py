@@ -527,7 +527,7 @@ class ConfirmSheet(Overlay):
         "who confirms" row takes the place of the hint line (the button itself says to hold it)."""
         self._compact = compact
         self._sync_hint()
-        size = theme.SHEET_ID_PX - 4 if compact else theme.SHEET_ID_PX
+        size = theme.SHEET_ID_COMPACT_PX if compact else theme.SHEET_ID_PX
         if self.version_label.property("px") != size:
             self.version_label.setProperty("px", size)
             self.version_label.setStyleSheet(f"font-size: {size}px;")
