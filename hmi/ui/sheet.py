@@ -97,6 +97,17 @@ class Overlay(QFrame):
         super().hideEvent(event)
         self.visibilityChanged.emit(False)
 
+    def escape(self) -> None:
+        """What Esc does: close. A sheet whose closing means more (cancelling an approval) overrides it."""
+        self.hide()
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.escape()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         scrim = QColor(theme.SCRIM)
@@ -563,12 +574,8 @@ class ConfirmSheet(Overlay):
         self.hide()
         self.confirmed.emit(version.version_id)
 
-    def keyPressEvent(self, event) -> None:
-        if event.key() == Qt.Key.Key_Escape:
-            self._cancel()
-            event.accept()
-            return
-        super().keyPressEvent(event)
+    def escape(self) -> None:
+        self._cancel()
 
 
 class ExitSheet(Overlay):
@@ -611,13 +618,6 @@ class ExitSheet(Overlay):
     def _accept(self) -> None:
         self.hide()
         self.accepted.emit()
-
-    def keyPressEvent(self, event) -> None:
-        if event.key() == Qt.Key.Key_Escape:
-            self.hide()
-            event.accept()
-            return
-        super().keyPressEvent(event)
 
 
 class HistorySheet(Overlay):
@@ -680,10 +680,3 @@ class HistorySheet(Overlay):
                     n=len(records), path=self._source or _("the audit trail")
                 )
             )
-
-    def keyPressEvent(self, event) -> None:
-        if event.key() == Qt.Key.Key_Escape:
-            self.hide()
-            event.accept()
-            return
-        super().keyPressEvent(event)
