@@ -52,7 +52,8 @@ def cli(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess
 
 
 def audit_records(env: dict[str, str]) -> list:
-    audit = pytest.importorskip("hmi.core.audit")
+    from hmi.core import audit
+
     path = Path(env["IPC_HMI_DATA_DIR"]) / "audit.sqlite3"
     store = audit.AuditStore.open(path)
     try:

@@ -296,7 +296,7 @@ def test_set_pin_honours_ipc_hmi_config(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_a_pin_set_with_set_pin_signs_in_through_the_app_config(tmp_path: Path, monkeypatch) -> None:
-    config = pytest.importorskip("hmi.core.config")
+    from hmi.core import config
     from hmi.core.auth import SignIn
 
     path = tmp_path / "config.toml"

@@ -5,14 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import grpc
-import pytest
 
+from hmi.core import audit
 from hmi.core.client import MAX_RESENDS, ApprovalOutcome, UpdaterClient
 from hmi.core.config import ClientConfig
 from tests.aio import run
 from tests.core.fake_ipc import RunningFake, available
-
-audit = pytest.importorskip("hmi.core.audit", reason="the audit trail is not in this tree")
 
 
 def attempt(fake: RunningFake, path: Path, version: str, *, settle: bool = False):

@@ -7,9 +7,7 @@ test_cli_client.py: the mock serves plain text only.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import select
 import socket
 import subprocess
 import sys
@@ -22,10 +20,9 @@ import pytest
 from hmi.core.client import ApprovalOutcome, UpdaterClient
 from hmi.core.config import ClientConfig
 from hmi.core.model import ClientState, Health, UpdateState
+from hmi.mock.server import start_mock
 from tests.aio import run
-
-mock_server = pytest.importorskip("hmi.mock.server", reason="the mock IPC (issue 3) is not in this tree")
-start_mock = mock_server.start_mock
+from tests.mock.support import MockProcess, kill9
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = 30.0  # the 27 scenario-seconds of an update take about a second
@@ -151,42 +148,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _spawn(port: int, scenario: str) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hmi", "mock", "--listen", f"127.0.0.1:{port}", "--scenario", scenario],
-        cwd=ROOT,
-        env={k: v for k, v in os.environ.items() if not k.startswith("IPC_HMI_")},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    end = time.monotonic() + 20
-    while time.monotonic() < end:
-        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
-        if ready:
-            line = proc.stdout.readline()
-            if line.startswith("listening on"):
-                return proc
-            if not line:
-                break
-    proc.kill()
-    proc.wait(10)
-    raise AssertionError("the mock did not start")
-
-
-def _stop(proc: subprocess.Popen[str] | None) -> None:
-    if proc is not None and proc.poll() is None:
-        proc.kill()
-    if proc is not None:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(10)
+def _spawn(port: int, scenario: str) -> MockProcess:
+    """`ipc-hmi mock` on a fixed port (a restart must come back on the same address), listening."""
+    child = MockProcess("--scenario", scenario, listen=f"127.0.0.1:{port}")
+    try:
+        child.wait_listening()
+    except BaseException:
+        child.stop()
+        raise
+    return child
 
 
 @pytest.mark.slow
 def test_mock_killed_and_restarted_online_offline_online() -> None:
     port = _free_port()
-    procs: list[subprocess.Popen[str]] = []
+    procs: list[MockProcess] = []
     healths: list[Health] = []
 
     async def go() -> None:
@@ -200,8 +176,7 @@ def test_mock_killed_and_restarted_online_offline_online() -> None:
         client.subscribe(record)
         async with client:
             await wait_for(client, lambda s: s.connection.health(time.monotonic()) is Health.ONLINE)
-            procs[0].kill()  # SIGKILL: no goodbye to the client
-            await asyncio.to_thread(procs[0].wait, 10)
+            await asyncio.to_thread(kill9, procs[0])  # no goodbye to the client
             for _ in range(500):
                 if client.state.connection.health(time.monotonic()) is Health.OFFLINE:
                     break
@@ -221,7 +196,7 @@ def test_mock_killed_and_restarted_online_offline_online() -> None:
         run(go(), timeout=45)
     finally:
         for proc in procs:
-            _stop(proc)
+            proc.stop()
     first = healths.index(Health.ONLINE)
     offline = healths.index(Health.OFFLINE, first)
     assert Health.ONLINE in healths[offline:], healths
@@ -254,4 +229,5 @@ def test_cli_report_and_approve_against_the_mock(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         assert "Updating" in cli("report").stdout
     finally:
-        _stop(proc)
+        if proc is not None:
+            proc.stop()

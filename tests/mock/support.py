@@ -79,9 +79,9 @@ def state_is(name: str) -> Callable[[pb.UpdateInfo | None], bool]:
 class MockProcess:
     """`ipc-hmi mock` as a child process; always stopped (killed on timeout) on exit."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, listen: str = "127.0.0.1:0") -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hmi", "mock", "--listen", "127.0.0.1:0", *args],
+            [sys.executable, "-m", "hmi", "mock", "--listen", listen, *args],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
