@@ -79,11 +79,8 @@ def parse_since(text: str, *, now: datetime | None = None) -> datetime:
 def _default_audit_path() -> Path:
     """The audit trail the console and `approve` write to: [audit] path from the config, else the data folder."""
     from hmi.core import audit
+    from hmi.core.config import ConfigError, load_config
 
-    try:
-        from hmi.core.config import ConfigError, load_config
-    except ImportError:
-        return audit.default_audit_path()
     try:
         return Path(load_config().audit_path)
     except ConfigError as exc:
@@ -184,15 +181,9 @@ def default_config_path() -> Path:
     """IPC_HMI_CONFIG if set, else hmi.core.config.default_config_path() (the file the console reads)."""
     if os.environ.get("IPC_HMI_CONFIG"):
         return Path(os.environ["IPC_HMI_CONFIG"]).expanduser()
-    try:
-        from hmi.core import config
-    except ImportError:
-        config = None  # type: ignore[assignment]
-    func = getattr(config, "default_config_path", None)
-    if callable(func):
-        return Path(func())
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "ipc-hmi" / "config.toml"
+    from hmi.core import config
+
+    return config.default_config_path()
 
 
 def _read_pin(args: argparse.Namespace) -> str | None:
