@@ -1,6 +1,6 @@
 """The console application: builds the window and its controller, and runs them on a qasync loop.
 
-Automation contract (stable, documented in README.md, "Automation contract"):
+Automation contract (stable, documented in docs/automation.md):
 - `build_console(config)` returns `(ConsoleWindow, ConsoleController)` without starting any loop,
   for pytest-qt and external test robots; `await controller.start()` on a running loop starts
   polling (and the embedded mock with `demo=True`).
@@ -9,7 +9,7 @@ Automation contract (stable, documented in README.md, "Automation contract"):
   timeline, demoDrawer; with sign-in on also signedInOperator, signOutButton, pinPad; with an
   audit trail historyButton, historySheet, historyView.
 
-The audit trail (README.md, "Audit trail and sign-in in the console"): approvals are
+The audit trail (docs/audit.md, "Audit trail and sign-in in the console"): approvals are
 recorded, or not possible at all. If the trail cannot be opened the console still shows
 everything, but Install stays off with the reason on screen, unless sign-in is off and the user
 passed --no-audit (then the trail is not opened and approvals carry no record). --demo keeps its

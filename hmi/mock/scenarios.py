@@ -4,7 +4,7 @@ A scenario is a TOML file (read with `tomllib`); the built-ins live in
 `hmi/mock/builtin_scenarios/NAME.toml`. `load_scenario("demo")` loads a built-in
 by name, `load_scenario("my.toml")` a file. Every problem raises `ScenarioError`,
 whose message names the file, the line or key, and what was expected.
-See README.md, "Scenario files", for the format with a commented example.
+See docs/mock.md, "Scenario files", for the format with a commented example.
 """
 
 from __future__ import annotations

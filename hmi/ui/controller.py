@@ -11,7 +11,7 @@ operator and names them in the audit record. A viewer's attempt is recorded as r
 
 Nothing here waits on the network on the GUI thread. Two short synchronous steps do run on it:
 a PIN check (scrypt, about 40 ms) and the audit trail's writes (2 to 3 ms per approval, three
-fsynced commits); both measured in README.md, "Audit trail".
+fsynced commits); both measured in docs/audit.md, "Audit trail".
 """
 
 from __future__ import annotations

@@ -272,12 +272,12 @@ def test_config_module_is_light() -> None:
 
 
 def test_the_documented_example_is_valid(tmp_path: Path) -> None:
-    """The commented config example in the README loads as shown."""
+    """The commented config example in docs/configuration.md loads as shown."""
     import re
 
-    readme = Path(__file__).resolve().parents[2] / "README.md"
-    match = re.search(r"### Config file.*?```toml\n(.*?)```", readme.read_text(encoding="utf-8"), re.S)
-    assert match, "README.md has no ```toml example under '### Config file'"
+    readme = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+    match = re.search(r"## Config file.*?```toml\n(.*?)```", readme.read_text(encoding="utf-8"), re.S)
+    assert match, "docs/configuration.md has no ```toml example under '## Config file'"
     path = write(tmp_path, match.group(1))
     app = load_config(parse("--config", str(path)), env_for(tmp_path))
     assert app.client.uses_tls and app.client.token_file is not None and len(app.signin.operators) == 2

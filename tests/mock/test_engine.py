@@ -36,7 +36,7 @@ def refused(code: grpc.StatusCode, fn, *args) -> str:
 
 
 def assert_consistent(info: pb.UpdateInfo) -> None:
-    """The shape each state promises (README.md, "What the engine does")."""
+    """The shape each state promises (docs/mock.md, "What the engine does")."""
     assert info.HasField("current") and info.current.version_id
     if info.state == S.STATE_UP_TO_DATE:
         assert not info.HasField("available") and not info.HasField("progress")

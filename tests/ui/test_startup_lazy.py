@@ -1,4 +1,4 @@
-"""What the console builds only when it is first needed (README.md, "Start-up time and memory"):
+"""What the console builds only when it is first needed (docs/benchmarks.md, "Start-up time and memory"):
 the history sheet, the kiosk's exit question, the sheet's notes preview, icons of hidden labels, and touch
 scrolling (switched on at the first 1 s tick). The stable objectNames stay present from the start."""
 
