@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   creates .venv if needed, installs, opens the console on the embedded mock
-#   make test   the same venv, then lint, format check, layer check and the whole test suite
+#   make test   the same venv, then lint, format check, layer check, type check and the whole test suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed-stamp
 
 help:
 	@echo "make demo         open the console on the embedded mock IPC (creates .venv on first use)"
-	@echo "make test         lint, layer check and all tests (what CI runs)"
+	@echo "make test         lint, layer check, type check and all tests (what CI runs)"
 	@echo "make proto        regenerate hmi/pb from proto/"
 	@echo "make screenshots  render docs/screenshots/*.png from the mock scenarios"
 	@echo "make bench        run the ratio benchmarks in benchmarks/"
@@ -34,6 +34,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: lint
 	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(BIN)/python -m pytest

@@ -287,7 +287,8 @@ def _signed_in_operator(args: argparse.Namespace, app: Any, store: Any) -> tuple
     Failed PINs are audited by SignIn; the lockout counts earlier failures from the audit trail,
     so a new process per guess does not reset it.
     """
-    from hmi.core.auth import SignIn, recent_pin_failures
+    from hmi.core.auth import VIEWER_REFUSED, SignIn, recent_pin_failures
+    from hmi.core.ports import AuditOutcome
 
     if not args.operator:
         _err("error: sign-in is on: pass --operator NAME (the PIN is asked on the terminal, or use --pin-stdin).")
@@ -313,7 +314,7 @@ def _signed_in_operator(args: argparse.Namespace, app: Any, store: Any) -> tuple
         record = store.begin(
             target=app.client.target, version_id=args.version, current_version=None, operator=args.operator
         )
-        store.complete(record, outcome="refused-locally", code=None, message="viewer may not approve")
+        store.complete(record, outcome=AuditOutcome.REFUSED_LOCALLY, code=None, message=VIEWER_REFUSED)
         _err(f"error: {args.operator} is a viewer; viewers cannot approve updates. Nothing was sent.")
         return None, EXIT_AUTH
     return args.operator, 0

@@ -43,12 +43,13 @@ from pathlib import Path
 from typing import Any
 
 from hmi.core.i18n import _
+from hmi.core.ports import AuditOutcome
 
 APPROVE_UPDATE = "approve-update"
 SIGNIN_FAILED = "signin-failed"
 
 # Outcomes of an approval (see hmi.core.ports.AuditSink) and of a failed sign-in (hmi.core.auth).
-OUTCOMES = ("approved", "refused", "refused-locally", "unreachable", "unknown", "error")
+OUTCOMES = tuple(AuditOutcome)
 SIGNIN_OUTCOMES = ("wrong-pin", "locked-out", "unknown-operator", "no-pin-set")
 
 SCHEMA_VERSION = 1
@@ -169,12 +170,12 @@ def record_to_json(record: AuditRecord) -> dict[str, Any]:
 
 
 _OUTCOME_WORDS = {
-    "approved": _("Approved: the IPC accepted it"),
-    "refused": _("Refused by the IPC"),
-    "refused-locally": _("Not sent: refused by the console"),
-    "unreachable": _("Not delivered: the IPC could not be reached"),
-    "unknown": _("Unknown: the connection was lost during the call"),
-    "error": _("Failed with an error"),
+    AuditOutcome.APPROVED: _("Approved: the IPC accepted it"),
+    AuditOutcome.REFUSED: _("Refused by the IPC"),
+    AuditOutcome.REFUSED_LOCALLY: _("Not sent: refused by the console"),
+    AuditOutcome.UNREACHABLE: _("Not delivered: the IPC could not be reached"),
+    AuditOutcome.UNKNOWN: _("Unknown: the connection was lost during the call"),
+    AuditOutcome.ERROR: _("Failed with an error"),
     "wrong-pin": _("Sign-in failed: wrong PIN"),
     "locked-out": _("Sign-in refused: operator locked out"),
     "unknown-operator": _("Sign-in failed: name not in the operator list"),
@@ -183,12 +184,12 @@ _OUTCOME_WORDS = {
 
 # A short text marker per outcome, so a state never depends on an icon or a colour.
 _OUTCOME_MARKS = {
-    "approved": "OK",
-    "refused": "REFUSED",
-    "refused-locally": "NOT SENT",
-    "unreachable": "FAILED",
-    "unknown": "UNKNOWN",
-    "error": "FAILED",
+    AuditOutcome.APPROVED: "OK",
+    AuditOutcome.REFUSED: "REFUSED",
+    AuditOutcome.REFUSED_LOCALLY: "NOT SENT",
+    AuditOutcome.UNREACHABLE: "FAILED",
+    AuditOutcome.UNKNOWN: "UNKNOWN",
+    AuditOutcome.ERROR: "FAILED",
     "wrong-pin": "SIGN-IN",
     "locked-out": "SIGN-IN",
     "unknown-operator": "SIGN-IN",
@@ -466,7 +467,8 @@ class AuditStore:
         kind: str | None = None,
     ) -> list[AuditRecord]:
         """Records newest first. `since` is inclusive; a naive datetime means local time."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[int | str] = []
         if since is not None:
             where.append("created_us >= ?")
             params.append(_to_us(since))

@@ -41,6 +41,9 @@ _MAX_N, _MAX_R, _MAX_P = 2**20, 32, 16
 
 ROLE_OPERATOR = "operator"
 ROLE_VIEWER = "viewer"
+# What the audit trail says when a viewer (or nobody) tries to approve with sign-in on (console and CLI).
+VIEWER_REFUSED = "viewer may not approve"
+NOBODY_REFUSED = "nobody signed in"
 ROLES = (ROLE_OPERATOR, ROLE_VIEWER)
 
 PIN_MIN_DIGITS = 4

@@ -41,16 +41,16 @@ from hmi.core.errors import (
 )
 from hmi.core.i18n import _
 from hmi.core.model import (
-    DISPLAY_ID_MAX,
     ClientState,
     Connection,
     GateReason,
     Health,
     UpdateState,
     approval_gate,
-    clean_line,
+    display_id,
     snapshot_from_proto,
 )
+from hmi.core.ports import AuditOutcome
 from hmi.core.security import ChannelSecurity, create_channel, prepare
 from hmi.pb.intrinsic_proto.inversion.v1 import inversion_pb2 as pb
 from hmi.pb.intrinsic_proto.inversion.v1 import inversion_pb2_grpc as pb_grpc
@@ -80,6 +80,7 @@ class ApprovalOutcome(enum.StrEnum):
     IN_FLIGHT = "in-flight"  # another approval is being sent; nothing sent
     UNREACHABLE = "unreachable"  # no connection to the IPC; nothing sent
     UNKNOWN = "unknown"  # sent, but the answer was lost and a re-read did not settle it
+    REFUSED_LOCALLY = "refused-locally"  # the console kept it back (signed-in viewer, approvals off); nothing sent
     AUTH = "auth"  # not authenticated or not permitted
     ERROR = "error"  # anything else
 
@@ -89,6 +90,7 @@ _EXIT_CODES = {
     ApprovalOutcome.REFUSED: EXIT_REFUSED,
     ApprovalOutcome.NOT_OFFERED: EXIT_REFUSED,
     ApprovalOutcome.IN_FLIGHT: EXIT_OTHER,
+    ApprovalOutcome.REFUSED_LOCALLY: EXIT_REFUSED,
     ApprovalOutcome.UNREACHABLE: EXIT_UNREACHABLE,
     ApprovalOutcome.UNKNOWN: EXIT_UNREACHABLE,
     ApprovalOutcome.AUTH: EXIT_AUTH,
@@ -96,16 +98,22 @@ _EXIT_CODES = {
 }
 
 # What the audit trail records for each outcome (see hmi.core.ports.AuditSink).
-_AUDIT_OUTCOME = {
-    ApprovalOutcome.APPROVED: "approved",
-    ApprovalOutcome.REFUSED: "refused",
-    ApprovalOutcome.NOT_OFFERED: "refused-locally",
-    ApprovalOutcome.IN_FLIGHT: "refused-locally",
-    ApprovalOutcome.UNREACHABLE: "unreachable",
-    ApprovalOutcome.UNKNOWN: "unknown",
-    ApprovalOutcome.AUTH: "error",
-    ApprovalOutcome.ERROR: "error",
+_AUDIT_OUTCOME: dict[ApprovalOutcome, AuditOutcome] = {
+    ApprovalOutcome.APPROVED: AuditOutcome.APPROVED,
+    ApprovalOutcome.REFUSED: AuditOutcome.REFUSED,
+    ApprovalOutcome.NOT_OFFERED: AuditOutcome.REFUSED_LOCALLY,
+    ApprovalOutcome.IN_FLIGHT: AuditOutcome.REFUSED_LOCALLY,
+    ApprovalOutcome.REFUSED_LOCALLY: AuditOutcome.REFUSED_LOCALLY,
+    ApprovalOutcome.UNREACHABLE: AuditOutcome.UNREACHABLE,
+    ApprovalOutcome.UNKNOWN: AuditOutcome.UNKNOWN,
+    ApprovalOutcome.AUTH: AuditOutcome.ERROR,
+    ApprovalOutcome.ERROR: AuditOutcome.ERROR,
 }
+
+
+def audit_outcome(outcome: ApprovalOutcome) -> AuditOutcome:
+    """The one conversion from an approval's outcome to what the audit trail records."""
+    return _AUDIT_OUTCOME[outcome]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +128,17 @@ class ApprovalResult:
     record_id: str | None  # audit record, when an AuditSink was given
     state: ClientState  # the client state after the attempt
     sends: int = 0  # how many ApproveUpdate calls went on the wire
+
+    @classmethod
+    def local(
+        cls,
+        version_id: str,
+        message: str,
+        state: ClientState,
+        outcome: ApprovalOutcome = ApprovalOutcome.REFUSED_LOCALLY,
+    ) -> ApprovalResult:
+        """An approval the console decided itself and did not send (nothing went on the wire)."""
+        return cls(outcome, version_id, None, message, "", None, state)
 
     @property
     def exit_code(self) -> int:
@@ -139,7 +158,7 @@ def backoff_delay(failures: int, poll_interval: float, rng: random.Random | None
 
 
 def _display(version_id: str) -> str:
-    return clean_line(version_id, DISPLAY_ID_MAX) or repr(version_id)
+    return display_id(version_id) or repr(version_id)
 
 
 class _Pending:
@@ -500,6 +519,7 @@ class UpdaterClient:
                 read_ok = not state.connection.last_attempt_failed and snap is not None
                 if (
                     read_ok
+                    and snap is not None
                     and snap.state is UpdateState.RUNNING
                     and snap.available is not None
                     and snap.available.version_id == version_id
@@ -550,7 +570,7 @@ class UpdaterClient:
     ) -> ApprovalResult:
         if record_id is not None and self._audit is not None:
             try:
-                self._audit.complete(record_id, outcome=_AUDIT_OUTCOME[outcome], code=code, message=message)
+                self._audit.complete(record_id, outcome=audit_outcome(outcome), code=code, message=message)
             except Exception:
                 log.exception("the audit trail could not record the outcome of %s", record_id)
             if outcome is ApprovalOutcome.UNKNOWN and (sends or sent):

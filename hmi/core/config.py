@@ -214,10 +214,10 @@ def _number(value: Any, where: str, bounds: tuple[float, float], unit: str = "se
             raise ConfigError(f"{where}: expected {expected}, got {value!r}") from None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(f"{where}: expected {expected}, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or not lo <= value <= hi:
-        raise ConfigError(f"{where}: expected {expected}, got {value:g}")
-    return value
+    number = float(value)
+    if not math.isfinite(number) or not lo <= number <= hi:
+        raise ConfigError(f"{where}: expected {expected}, got {number:g}")
+    return number
 
 
 def validate_target(value: Any, where: str) -> str:
@@ -225,11 +225,11 @@ def validate_target(value: Any, where: str) -> str:
     expected = "HOST:PORT (for example 127.0.0.1:50051)"
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{where}: expected {expected}, got {value!r}")
-    value = value.strip()
+    value = text = value.strip()
     if any(c.isspace() for c in value):
         raise ConfigError(f"{where}: expected {expected} without spaces, got {value!r}")
     if value.startswith(("dns:", "ipv4:", "ipv6:", "unix:", "unix-abstract:", "vsock:")):
-        return value
+        return text
     host, sep, port = value.rpartition(":")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
@@ -237,7 +237,7 @@ def validate_target(value: Any, where: str) -> str:
         raise ConfigError(f"{where}: expected {expected}, got {value!r}")
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise ConfigError(f"{where}: the port must be a number from 1 to 65535, got {value!r}")
-    return value
+    return text
 
 
 def _string(value: Any, where: str, what: str = "a string") -> str:

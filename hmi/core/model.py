@@ -59,6 +59,11 @@ STATE_NAMES = {
 }
 
 
+def display_id(version_id: str) -> str:
+    """A version id as screens and terminals show it: one clean line of at most DISPLAY_ID_MAX characters."""
+    return clean_line(version_id, DISPLAY_ID_MAX)
+
+
 def clean_line(text: str, limit: int) -> str:
     """One display line: controls out, whitespace folded, bounded with an ellipsis."""
     text = _LINE_BREAKS.sub(" ", text)
@@ -166,7 +171,7 @@ def _version(msg: Any, previous: Version | None) -> Version:
     notes = clean_notes(raw_notes) if raw_notes is not None else None
     return Version(
         version_id=raw_id,
-        display_id=clean_line(raw_id, DISPLAY_ID_MAX),
+        display_id=display_id(raw_id),
         notes=notes,
         notes_preview=notes_preview(notes) if notes else "",
         raw_notes=raw_notes,

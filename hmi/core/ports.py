@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Protocol
+
+
+class AuditOutcome(enum.StrEnum):
+    """What the audit trail records as an approval's outcome (the strings are the stored values)."""
+
+    APPROVED = "approved"  # the IPC accepted it
+    REFUSED = "refused"  # the IPC said no
+    REFUSED_LOCALLY = "refused-locally"  # the console or CLI did not send: stale data, version changed, not permitted
+    UNREACHABLE = "unreachable"
+    UNKNOWN = "unknown"  # the connection was lost mid-call; settled later with `resolve`
+    ERROR = "error"
 
 
 class AuditSink(Protocol):
@@ -12,9 +24,7 @@ class AuditSink(Protocol):
     sent, `mark_sent` right before the ApproveUpdate call goes on the wire, and
     `complete` once with the outcome. An outcome of "unknown" (the connection
     was lost mid-call) is later settled with `resolve` from the next poll.
-    Outcomes: "approved", "refused" (the IPC said no), "refused-locally" (the
-    console or CLI did not send: stale data, version changed, not permitted),
-    "unreachable", "unknown", "error".
+    Outcomes: AuditOutcome.
     """
 
     def begin(

@@ -21,12 +21,13 @@ def info_json(info: Any, *, compact: bool = False) -> str:
     """UpdateInfo (any message) as grpcurl prints it."""
     from google.protobuf import json_format
 
-    return json_format.MessageToJson(
+    text: str = json_format.MessageToJson(
         info,
         preserving_proto_field_name=False,
         indent=None if compact else 2,
         ensure_ascii=False,
     )
+    return text
 
 
 def _block(label: str, text: str) -> list[str]:

@@ -60,7 +60,7 @@ class State(StrEnum):
 
     @property
     def wire(self) -> int:
-        return pb.UpdateInfo.State.Value(self.value)
+        return int(pb.UpdateInfo.State.Value(self.value))
 
 
 class EngineError(Exception):
@@ -183,7 +183,9 @@ class Engine:
 
     def _build_info(self) -> pb.UpdateInfo:
         state = self.state
-        info = pb.UpdateInfo(state=state.wire, current=pb.IntrinsicVersion(version_id=self._active))
+        info = pb.UpdateInfo(
+            state=pb.UpdateInfo.State.Value(state.value), current=pb.IntrinsicVersion(version_id=self._active)
+        )
         if state is State.RUNNING:
             info.available.CopyFrom(self._version(self._entry(self._assigned)))
             i = self._stage_index or 0

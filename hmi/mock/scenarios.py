@@ -200,7 +200,8 @@ class _Reader:
             return {}
         if not isinstance(data[key], dict):
             raise self.fail(key, f"a [{key}] table", data[key])
-        return data[key]
+        table: dict[str, Any] = data[key]
+        return table
 
     def text(self, data: dict[str, Any], key: str, where: str, *, default: str | None = None) -> str:
         if key not in data:
@@ -234,7 +235,7 @@ class _Reader:
         value = data[key]
         if value not in STAGE_NAMES:
             raise self.fail(where, f"a stage name, one of: {', '.join(STAGE_NAMES)}", value)
-        return value
+        return str(value)
 
     def release(self, item: dict[str, Any], where: str) -> Release:
         self.keys(item, f"{where}.", _RELEASE_KEYS)

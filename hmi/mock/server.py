@@ -204,7 +204,7 @@ def _bind(server: grpc.aio.Server, host: str, port: int, listen: str) -> int:
         raise OSError(f"cannot listen on {listen}: {exc}") from None
     if not bound:
         raise OSError(f"cannot listen on {listen}")
-    return bound
+    return int(bound)
 
 
 def _keep_state(engine: Engine, path: Path) -> None:

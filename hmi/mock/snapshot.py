@@ -28,11 +28,12 @@ def _drop_none(value: Any) -> Any:
 
 
 def state_to_message(state: dict[str, Any]) -> ctl.MockState:
-    return json_format.ParseDict(_drop_none(state), ctl.MockState())
+    message: ctl.MockState = json_format.ParseDict(_drop_none(state), ctl.MockState())
+    return message
 
 
 def message_to_state(message: ctl.MockState) -> dict[str, Any]:
-    state = json_format.MessageToDict(
+    state: dict[str, Any] = json_format.MessageToDict(
         message, always_print_fields_with_no_presence=True, preserving_proto_field_name=True
     )
     for key in _OPTIONAL_TOP:

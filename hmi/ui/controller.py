@@ -22,24 +22,23 @@ import logging
 import re
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
+from hmi.core.auth import NOBODY_REFUSED, VIEWER_REFUSED
+from hmi.core.client import ApprovalOutcome, ApprovalResult
 from hmi.core.config import AppConfig, ClientConfig
 from hmi.core.errors import describe
 from hmi.core.i18n import _
-from hmi.core.model import DISPLAY_ID_MAX, ClientState, approval_gate, clean_line
+from hmi.core.model import ClientState, approval_gate
+from hmi.core.ports import AuditOutcome
+from hmi.ui.presenter import SIGN_IN_TO_APPROVE, VIEWERS_CANNOT_APPROVE, not_sent
 
 if TYPE_CHECKING:
     from hmi.core.auth import Operator, SignIn, SignInResult
 
 log = logging.getLogger(__name__)
-
-# What the audit trail says when a viewer (or nobody) tries to approve with sign-in on.
-VIEWER_REFUSED = "viewer may not approve"
-NOBODY_REFUSED = "nobody signed in"
 
 DEMO_NOTES = """# Release {v}
 
@@ -53,17 +52,6 @@ A release published from the demo drawer of the console.
 Plan **about 10 minutes** of downtime. Images and links in notes are never loaded here:
 ![diagram](https://example.com/diagram.png) [release page](https://example.com/releases/{v}).
 """
-
-
-@dataclass(frozen=True, slots=True)
-class LocalRefusal:
-    """An approval the console did not send (same fields the window reads from an ApprovalResult)."""
-
-    version_id: str
-    message: str
-    outcome: str = "refused-locally"
-    code: str | None = None
-    detail: str = ""
 
 
 def next_release(version_ids: list[str]) -> str:
@@ -234,26 +222,26 @@ class ConsoleController(QObject):
         if self.approval_running:
             log.info("approval of %r dropped: another approval is under way", version_id)
             return False  # a double tap: the first approval is still under way
-        shown = clean_line(version_id, DISPLAY_ID_MAX)
         if self.approvals_off:
-            text = _("{why} {v} was not sent.").format(why=self.approvals_off, v=shown)
-            self.approvalFinished.emit(LocalRefusal(version_id, text))
+            self.approvalFinished.emit(
+                ApprovalResult.local(version_id, not_sent(self.approvals_off, version_id), self.client.state)
+            )
             return False
         operator = self.operator
         if self.signin is not None:
             signed_in = self.current_operator()
             if signed_in is None or not signed_in.may_approve:
-                why = _("Viewers cannot approve updates.") if signed_in else _("Sign in as an operator to approve.")
+                why = VIEWERS_CANNOT_APPROVE if signed_in else SIGN_IN_TO_APPROVE
                 self.refuse_locally(version_id, signed_in.name if signed_in else None)
                 self.approvalFinished.emit(
-                    LocalRefusal(version_id, _("{why} {v} was not sent.").format(why=why, v=shown))
+                    ApprovalResult.local(version_id, not_sent(why, version_id), self.client.state)
                 )
                 return False
             operator = signed_in.name
         gate = approval_gate(self.client.state, self._clock())
         if not gate.permits(version_id):
             self.approvalFinished.emit(
-                LocalRefusal(version_id, _("{why} {v} was not sent.").format(why=gate.text, v=shown))
+                ApprovalResult.local(version_id, not_sent(gate.text, version_id), self.client.state)
             )
             return False
         self._approval = self._spawn(self._approve(version_id, operator), "approve")
@@ -267,7 +255,9 @@ class ConsoleController(QObject):
             raise
         except Exception as exc:  # the client promises not to raise on RPC errors; anything else is a bug
             log.exception("approve(%r) raised", version_id)
-            result = LocalRefusal(version_id, _("The approval failed: {e}").format(e=exc), outcome="error")
+            result = ApprovalResult.local(
+                version_id, _("The approval failed: {e}").format(e=exc), self.client.state, ApprovalOutcome.ERROR
+            )
         self.approvalFinished.emit(result)
 
     def refuse_locally(self, version_id: str, operator: str | None) -> str | None:
@@ -287,7 +277,7 @@ class ConsoleController(QObject):
             )
             self._audit.complete(
                 record_id,
-                outcome="refused-locally",
+                outcome=AuditOutcome.REFUSED_LOCALLY,
                 code=None,
                 message=VIEWER_REFUSED if operator is not None else NOBODY_REFUSED,
             )

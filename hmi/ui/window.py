@@ -41,8 +41,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hmi.core.client import ApprovalResult
 from hmi.core.i18n import _
-from hmi.core.model import DISPLAY_ID_MAX, ClientState, Health, UpdateState, approval_gate, clean_line
+from hmi.core.model import ClientState, Health, approval_gate
 from hmi.core.view import (
     Headline,
     Severity,
@@ -54,6 +55,26 @@ from hmi.core.view import (
 )
 from hmi.ui import icons, theme
 from hmi.ui.demo import DEMO_TITLE, DemoDrawer
+from hmi.ui.presenter import (
+    NOTHING_SENT_CHANGED,
+    VIEWERS_CANNOT_APPROVE,
+    Notice,
+    RunWatch,
+    action,
+    approving_as_text,
+    hint,
+    idle_text,
+    notice,
+    notice_in_force,
+    operator_name,
+    result_notice,
+    role_text,
+    sentence_id,
+    sheet_verdict,
+    signed_in_text,
+    viewer_signed_in_text,
+    watch_run,
+)
 from hmi.ui.sheet import HOLD_SECONDS, SHEET_TIMEOUT, ConfirmSheet, ExitSheet, HistorySheet
 from hmi.ui.timeline import Entry, TimelineRecorder
 from hmi.ui.widgets import ElideButton, ElideLabel, IconLabel, NotesView, WrapLabel, grab_touch_scroll, plain_tooltip
@@ -63,17 +84,6 @@ KIOSK_CORNER_PX = 96  # the top-left area that closes a kiosk console after a lo
 KIOSK_HOLD_MS = 3000
 # What counts as operator activity for idle sign-out.
 _ACTIVITY = frozenset({QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin, QEvent.Type.KeyPress, QEvent.Type.Wheel})
-
-
-def idle_text(seconds: float) -> str:
-    """ "2 min" for a whole number of minutes, else "1 min 30 s"."""
-    if seconds >= 60 and seconds % 60 == 0:
-        return _("{m} min").format(m=int(seconds // 60))
-    return format_age(seconds)
-
-
-def role_text(role: str) -> str:
-    return {"operator": _("operator"), "viewer": _("viewer")}.get(role, _("viewer"))
 
 
 _SEVERITY_ICON = {
@@ -150,10 +160,8 @@ class ConsoleWindow(QMainWindow):
         self._sheet_timeout = sheet_timeout
         self._state: ClientState | None = None
         self._sending: str | None = None  # version id between approvalStarted and approvalFinished
-        self._notice: tuple[str, str] | None = None  # (icon, text), shown until replaced, dismissed or outdated
-        self._notice_key: tuple[Any, ...] | None = None
-        self._run_started: tuple[float, float, bool] | None = None  # (mono, wall, seen starting)
-        self._seen_not_running = False
+        self._notice: Notice | None = None  # shown until replaced, dismissed or outdated (presenter.notice_in_force)
+        self._runs = RunWatch()
         self._wide: bool | None = None
         self._closing_ok = not kiosk
         self._session: Any = None  # the controller, when sign-in is on
@@ -505,44 +513,17 @@ class ConsoleWindow(QMainWindow):
 
     def show_approval_started(self, version_id: str) -> None:
         self._sending = version_id
-        shown = self._display(version_id)
+        shown = sentence_id(version_id, self._state.snapshot if self._state else None)
         self._set_notice("info", _("Sending the approval for {v}…").format(v=shown))
         self._timeline_note("approval", _("Approval for {v} sent by this console.").format(v=shown), Severity.ACTIVE)
         self._render()
 
-    def show_approval_result(self, result: Any) -> None:
-        """Shows an ApprovalResult (or the controller's local refusal) in plain words."""
-        outcome = str(getattr(result, "outcome", "")).lower().replace("_", "-")
-        version = self._display(str(getattr(result, "version_id", "") or ""))
-        message = str(getattr(result, "message", "") or "")
-        if outcome == "approved":
-            icon, severity = "success", Severity.NORMAL
-            text = _("Approved {v}. The update starts; this screen follows it.").format(v=version)
-        elif outcome in ("refused", "not-offered", "refused-locally"):
-            icon, severity = "info", Severity.ATTENTION
-            text = _("Not installed: {why} Review what is offered now before approving.").format(
-                why=message or _("the IPC refused the approval.")
-            )
-        elif outcome == "in-flight":
-            icon, severity = "info", Severity.ATTENTION
-            text = message or _("An approval is already being sent. Wait for its result.")
-        elif outcome == "unreachable":
-            icon, severity = "warning", Severity.DEGRADED
-            text = _("The approval for {v} did not reach the IPC. {why}").format(
-                v=version, why=message or _("The IPC cannot be reached.")
-            )
-        elif outcome == "unknown":
-            icon, severity = "warning", Severity.DEGRADED
-            text = _(
-                "It is not known whether the IPC received the approval for {v}. {why} "
-                "Watch the state here before approving again."
-            ).format(v=version, why=message)
-        else:  # auth, error, anything new
-            icon, severity = "fault", Severity.ALARM
-            text = message or _("The approval failed.")
+    def show_approval_result(self, result: ApprovalResult) -> None:
+        """Shows an ApprovalResult (also the controller's local refusals) in plain words."""
+        shown = result_notice(result, self._state)
         self._sending = None
-        self._set_notice(icon, text)
-        self._timeline_note("approval", text, severity)
+        self._notice = shown
+        self._timeline_note("approval", shown.text, shown.severity)
         if self.history_sheet is not None and self.history_sheet.isVisible():
             self.historyRequested.emit()
         self._render()
@@ -601,13 +582,11 @@ class ConsoleWindow(QMainWindow):
         if why == "signed-in" and operator is not None:
             self._timeline_note(
                 "signin",
-                _("{name} signed in ({role}).").format(
-                    name=clean_line(operator.name, 40), role=role_text(operator.role)
-                ),
+                _("{name} signed in ({role}).").format(name=operator_name(operator), role=role_text(operator.role)),
                 Severity.NORMAL,
             )
         elif why in ("signed-out", "idle") and before is not None:
-            name = clean_line(before.name, 40)
+            name = operator_name(before)
             if why == "idle":
                 idle = idle_text(self._session.idle_timeout if self._session is not None else 0)
                 text = _("Signed out after {t} idle ({name}).").format(t=idle, name=name)
@@ -620,20 +599,8 @@ class ConsoleWindow(QMainWindow):
 
     def _update_operator(self) -> None:
         operator = self._operator
-        if operator is None:
-            self.operator_label.setText(_("Not signed in"))
-        else:
-            self.operator_label.setText(
-                _("Signed in: {name} ({role})").format(
-                    name=clean_line(operator.name, 40), role=role_text(operator.role)
-                )
-            )
+        self.operator_label.setText(signed_in_text(operator))
         self.sign_out_button.setVisible(operator is not None)
-
-    def _operator_text(self, operator: Any) -> str:
-        return _("Approving as {name} ({role}).").format(
-            name=clean_line(operator.name, 40), role=role_text(operator.role)
-        )
 
     def _enter_signin(self, message: str = "") -> None:
         """The sheet's first step: pick a name, type the PIN. A signed-in viewer is refused (and recorded)."""
@@ -643,9 +610,7 @@ class ConsoleWindow(QMainWindow):
         names = list(session.operator_names)
         operator = self._operator
         if operator is not None and not operator.may_approve and not message:
-            message = _("{name} is signed in as a viewer. Viewers cannot approve updates.").format(
-                name=clean_line(operator.name, 40)
-            )
+            message = viewer_signed_in_text(operator)
             self.viewerRefused.emit(version.version_id, operator.name)
         self.sheet.show_signin(names, message=message, selected=names[0] if len(names) == 1 else None)
         self._refresh_lock()
@@ -665,11 +630,11 @@ class ConsoleWindow(QMainWindow):
             return
         operator = result.operator
         if not operator.may_approve:
-            pad.set_message(_("Viewers cannot approve updates."))
+            pad.set_message(VIEWERS_CANNOT_APPROVE)
             self.viewerRefused.emit(version.version_id, operator.name)
             return
         if self.sheet.version is not None:  # still open (signing in never closes it)
-            self.sheet.show_confirm(self._operator_text(operator))
+            self.sheet.show_confirm(approving_as_text(operator))
 
     def _refresh_lock(self) -> None:
         """On the sign-in step: the lockout countdown of the chosen name, from the sign-in state, every second."""
@@ -728,7 +693,7 @@ class ConsoleWindow(QMainWindow):
         self.sheet.set_remaining(self._sheet_timeout)
         if self._session is not None:
             if self._operator is not None and self._operator.may_approve:  # signed in and not idle: no PIN
-                self.sheet.show_confirm(self._operator_text(self._operator))
+                self.sheet.show_confirm(approving_as_text(self._operator))
             else:
                 self._enter_signin()
         self._render()
@@ -764,7 +729,7 @@ class ConsoleWindow(QMainWindow):
         state = self._state
         now = self._clock()
         if state is None or not approval_gate(state, now).permits(version_id) or self._sending is not None:
-            self._set_notice("info", _("Nothing was sent: the offer or the connection changed. Review the screen."))
+            self._set_notice("info", NOTHING_SENT_CHANGED)
             self._render()
             return
         if self._approvals_off:
@@ -942,16 +907,11 @@ class ConsoleWindow(QMainWindow):
 
     def _update_progress(self, state: ClientState | None, now: float) -> None:
         snap = state.snapshot if state else None
-        running = snap is not None and snap.state is UpdateState.RUNNING
-        if not running:
-            self._run_started = None
-            self._seen_not_running = self._seen_not_running or snap is not None
-            self.progress_box.setVisible(False)
+        self._runs = watch_run(self._runs, snap)
+        run = self._runs.run
+        self.progress_box.setVisible(run is not None)
+        if run is None or snap is None:
             return
-        if self._run_started is None:
-            # "Started" only when this console saw the state change; otherwise it says since when it saw it.
-            self._run_started = (snap.received_at, snap.received_wall, self._seen_not_running)
-        self.progress_box.setVisible(True)
         progress = snap.progress
         if progress is not None and progress.determinate:
             assert progress.total is not None and progress.step is not None
@@ -960,111 +920,61 @@ class ConsoleWindow(QMainWindow):
         else:
             self.progress_bar.setRange(0, 0)  # busy: totals missing or inconsistent
         self.progress_text.setText(progress_text(progress) or _("The IPC is installing an update."))
-        mono, wall, seen = self._run_started
-        clock = time.strftime("%H:%M:%S", time.localtime(wall))
-        age = format_age(now - mono)
-        if seen:
-            self.progress_elapsed.setText(_("Started {clock}, {age} ago").format(clock=clock, age=age))
-        else:
-            self.progress_elapsed.setText(_("Seen running since {clock} ({age})").format(clock=clock, age=age))
+        self.progress_elapsed.setText(run.text(now))
 
     def _update_action(self, state: ClientState | None, now: float) -> None:
-        snap = state.snapshot if state else None
-        running = snap is not None and snap.state is UpdateState.RUNNING
-        self.approve_button.setVisible(not running)
-        if state is None:
-            self.approve_button.set_full_text(_("Install update"))
-            self.approve_button.setEnabled(False)
-            return
-        gate = approval_gate(state, now)
-        named = gate.version or (snap.offered if snap else None)
-        verb = _("Install {v}").split("{v}")[0]
-        label = verb + named.display_id if named else _("Install update")
-        self.approve_button.set_full_text(label, keep=len(verb) if named else 0)
-        allowed = gate.allowed and self._sending is None and not self.sheet.isVisible() and not self._approvals_off
-        self.approve_button.setEnabled(allowed)
-        self.approve_button.setAccessibleDescription(gate.text)
+        view = action(
+            state,
+            now,
+            sending=self._sending is not None,
+            sheet_open=self.sheet.isVisible(),
+            approvals_off=bool(self._approvals_off),
+        )
+        self.approve_button.setVisible(view.visible)
+        self.approve_button.set_full_text(view.label, keep=view.keep)
+        self.approve_button.setEnabled(view.enabled)
+        if state is not None:
+            self.approve_button.setAccessibleDescription(view.description)
 
     def _update_notice(self) -> None:
-        state = self._state
-        if self._notice is not None and self._sending is None and self._state_key() != self._notice_key:
-            self._notice = None
-        if self._approvals_off:  # the banner above says it in full; nothing else matters while it lasts
-            icon, text, closable = "", "", False
-        elif self._notice is not None:
-            icon, text = self._notice
-            closable = True
-        elif state is not None and state.snapshot is not None and state.snapshot.state is not UpdateState.RUNNING:
-            gate = approval_gate(state, self._clock())
-            icon = "info"
-            text = (
-                _("The last update failed. Installing it again retries it.")
-                if gate.allowed and gate.is_retry
-                else gate.text
-            )
-            if gate.allowed and self._session is not None and not (self._operator and self._operator.may_approve):
-                text += " " + _("An operator signs in on the next screen.")
-            closable = False
-        else:
-            icon, text, closable = "", "", False
-        self.notice_icon.setVisible(bool(icon))
-        if icon:
-            self.notice_icon.set_icon(icon)
-        self.notice_text.setText(text)
-        self.notice_text.setVisible(bool(text))
-        self.notice_close.setVisible(closable)
+        self._notice = notice_in_force(self._notice, self._state, self._sending is not None)
+        line = hint(
+            self._notice,
+            self._state,
+            self._clock(),
+            approvals_off=bool(self._approvals_off),
+            signin=self._session is not None,
+            operator=self._operator,
+        )
+        self.notice_icon.setVisible(bool(line.icon))
+        if line.icon:
+            self.notice_icon.set_icon(line.icon)
+        self.notice_text.setText(line.text)
+        self.notice_text.setVisible(bool(line.text))
+        self.notice_close.setVisible(line.closable)
 
     def _update_sheet(self, state: ClientState | None, now: float) -> None:
         shown = self.sheet.version
         if shown is None:
             return
-        reason = None
-        gate = approval_gate(state, now) if state is not None else None
-        offered = state.snapshot.offered if state and state.snapshot else None
-        if gate is None or gate.version is None or gate.version.version_id != shown.version_id:
-            if offered is not None and offered.version_id != shown.version_id:
-                reason = _("The offered version changed to {new} while you were confirming {old}. "
-                           "Nothing was sent. Review the new version.").format(
-                    new=offered.display_id, old=shown.display_id
-                )  # fmt: skip
-            else:
-                reason = _("The IPC no longer offers {v}. Nothing was sent.").format(v=shown.display_id)
-        elif gate.reason.value == "not-fresh":
-            reason = _("The confirmation closed because the data from the IPC is not live. Nothing was sent.")
-        elif not gate.allowed:
-            reason = _("The confirmation closed: {why} Nothing was sent.").format(why=gate.text)
-        elif now - self.sheet.opened_at >= self._sheet_timeout:
-            reason = _("The confirmation closed after {n} s without a decision. Nothing was sent.").format(
-                n=int(self._sheet_timeout)
-            )
-        if reason is None:
-            self.sheet.set_remaining(self._sheet_timeout - (now - self.sheet.opened_at))
+        verdict = sheet_verdict(state, shown, self.sheet.opened_at, now, self._sheet_timeout)
+        if verdict.close_reason is None:
+            self.sheet.set_remaining(verdict.remaining)
             self._refresh_lock()
             return
         self.sheet.dismiss()
-        self._set_notice("info", reason)
-        self._timeline_note("approval", reason, Severity.ATTENTION)
+        self._set_notice("info", verdict.close_reason)
+        self._timeline_note("approval", verdict.close_reason, Severity.ATTENTION)
         self._update_action(state, now)
         self._update_notice()
 
     # -- notices and timeline ------------------------------------------------------------------------------
     def _set_notice(self, icon: str, text: str) -> None:
-        # A message belongs to the IPC state it was said in; it goes when that state moves on
-        # (an "Approved" must not linger on the screen of the failure that follows).
-        self._notice = (icon, text) if text else None
-        self._notice_key = self._state_key()
-
-    def _state_key(self) -> tuple[Any, ...] | None:
-        snap = self._state.snapshot if self._state else None
-        if snap is None:
-            return None
-        offered = snap.offered.version_id if snap.offered else None
-        current = snap.current.version_id if snap.current else None
-        return (snap.raw_state, offered, current)
+        self._notice = notice(icon, text, self._state)
 
     def notice(self) -> str:
         """The message shown under the Install button (results and why a sheet closed)."""
-        return self._notice[1] if self._notice else ""
+        return self._notice.text if self._notice else ""
 
     def _timeline_note(self, kind: str, text: str, severity: Severity) -> None:
         self._add_timeline_item(self.recorder.note(kind, text, severity, self._wall()))
@@ -1087,18 +997,6 @@ class ConsoleWindow(QMainWindow):
 
     def timeline_texts(self) -> list[str]:
         return [e.text for e in self.recorder.entries]
-
-    def _display(self, version_id: str) -> str:
-        """A version id for a sentence: its display form, shortened in the middle beyond 48 characters
-        (messages stay readable on a small panel; the full id is in the version fields and the sheet)."""
-        state = self._state
-        snap = state.snapshot if state else None
-        shown = clean_line(version_id, DISPLAY_ID_MAX)
-        for v in (snap.available, snap.current) if snap else ():
-            if v is not None and v.version_id == version_id:
-                shown = v.display_id
-                break
-        return shown if len(shown) <= 48 else shown[:22] + "…" + shown[-22:]
 
 
 def _icon(name: str) -> QIcon:

@@ -7,14 +7,13 @@ result messages, keyboard shortcuts, the kiosk exit gesture and the value labels
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAccessible
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton, QWidget
 
+from hmi.core.client import ApprovalOutcome, ApprovalResult
 from hmi.core.view import Severity
 from hmi.ui.window import ConsoleWindow
 
@@ -284,11 +283,9 @@ def test_a_hold_that_ends_on_stale_data_sends_nothing(view, clock, qtbot):
     assert "Nothing was sent" in view.notice()
 
 
-@dataclass
-class Result:
-    outcome: str
-    version_id: str = "1.5.0"
-    message: str = ""
+def Result(outcome: str, version_id: str = "1.5.0", message: str = "") -> ApprovalResult:
+    """A typed result of `outcome`, as the controller hands it over."""
+    return ApprovalResult.local(version_id, message, client_state(info("available")), ApprovalOutcome(outcome))
 
 
 @pytest.mark.parametrize(
