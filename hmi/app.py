@@ -71,6 +71,7 @@ def build_console(
 
     from hmi.ui.controller import ConsoleController
     from hmi.ui.sheet import HOLD_SECONDS, SHEET_TIMEOUT
+    from hmi.ui.signin_flow import SignInFlow
     from hmi.ui.window import ConsoleWindow
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "ipc-hmi"])
@@ -114,12 +115,13 @@ def build_console(
         window.historyRequested.connect(controller.request_history)
         controller.historyLoaded.connect(window.show_history)
     if controller.signin is not None:
-        controller.signinChanged.connect(window.set_operator)
         window.ticked.connect(controller.check_signin)
         window.signOutRequested.connect(controller.sign_out)
         window.viewerRefused.connect(controller.refuse_locally)
-        window.set_session(controller)
-    window.controller = controller  # keeps the controller alive as long as the window
+        flow = SignInFlow(window.sheet, controller, parent=window)
+        controller.signinChanged.connect(flow.set_operator)
+        window.enable_signin(flow)
+        window.kiosk_guard.activity.connect(controller.touch)
     return window, controller
 
 

@@ -114,12 +114,12 @@ async def shots(out: Path) -> list[Path]:
     async def refused(mock, window, controller):
         async with ControlClient(mock.address) as ctl:
             await ctl.publish("1.5.1", notes="## 1.5.1\n\nA fix for 1.5.0, published while you were reading.")
-        await until(lambda: window.approve_button.full_text() != "Install 1.5.0", 10, "the new offer")
+        await until(lambda: window.version_panel.approve_button.full_text() != "Install 1.5.0", 10, "the new offer")
         await shooter.save(window, "offer-changed", (LARGE,))
 
     async def stale(mock, window, controller):
         await mock.stop(grace=None)
-        await until(lambda: window.headline_icon.icon_name() == "stale", 10, "stale")
+        await until(lambda: window.headline_card.headline_icon.icon_name() == "stale", 10, "stale")
         await asyncio.sleep(3.2)
         await shooter.save(window, "offline-stale", (LARGE, SMALL))
 
@@ -130,7 +130,7 @@ async def shots(out: Path) -> list[Path]:
     await with_mock("fault", 20.0, fault)
 
     async def offer_changed(mock, window, controller):
-        await until(window.approve_button.isEnabled, 5, "an offer")
+        await until(window.version_panel.approve_button.isEnabled, 5, "an offer")
         assert window.open_confirmation()
         await refused(mock, window, controller)
 
@@ -198,7 +198,7 @@ async def signin_and_history(shooter: Shooter) -> None:
         mock = await start_mock(scenario="approval", speed=1.0)
         window, controller = await console_on(mock.address, signin=signin, audit=audit)
         try:
-            await until(window.approve_button.isEnabled, 10, "an offer")
+            await until(window.version_panel.approve_button.isEnabled, 10, "an offer")
             sheet = window.sheet
 
             def type_pin(pin: str) -> None:
@@ -265,7 +265,7 @@ async def demo_drawer(shooter: Shooter) -> None:
     window, controller = await console_on("", demo=True, scenario="approval")
     try:
         await until(lambda: controller.state and controller.state.snapshot, 10, "first data")
-        window.demo_toggle.click()
+        window.status_bar.demo_toggle.click()
         await shooter.save(window, "demo", (LARGE,))
     finally:
         await controller.aclose()

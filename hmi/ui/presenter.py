@@ -49,7 +49,9 @@ class OperatorLike(Protocol):
 # -- words ---------------------------------------------------------------------------------------------------
 VIEWERS_CANNOT_APPROVE = _("Viewers cannot approve updates.")
 SIGN_IN_TO_APPROVE = _("Sign in as an operator to approve.")
+CONFIRMATION_TOO_OLD = _("The confirmation was open too long.")
 NOTHING_SENT_CHANGED = _("Nothing was sent: the offer or the connection changed. Review the screen.")
+NOTHING_SENT_TOO_OLD = _("Nothing was sent: the confirmation was open too long. Review the screen.")
 
 
 def not_sent(why: str, version_id: str) -> str:

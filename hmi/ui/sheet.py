@@ -6,6 +6,7 @@ frameless full-screen kiosk window, appear in screenshots, and close with it.
 
 from __future__ import annotations
 
+import enum
 import unicodedata
 from typing import TYPE_CHECKING
 
@@ -129,6 +130,14 @@ class NameButton(ElideButton):
 
     def minimumSizeHint(self) -> QSize:
         return QSize(120, self.HEIGHT)
+
+
+class SheetStep(enum.StrEnum):
+    """Which step the confirmation sheet shows."""
+
+    CLOSED = ""
+    SIGNIN = "signin"
+    CONFIRM = "confirm"
 
 
 class ConfirmSheet(Overlay):
@@ -349,11 +358,13 @@ class ConfirmSheet(Overlay):
 
     # -- sign-in step ------------------------------------------------------------------------------------
     @property
-    def step(self) -> str:
-        """ "signin" while the operator signs in, "confirm" while the hold-to-install shows, "" when closed."""
+    def step(self) -> SheetStep:
+        """SIGNIN while the operator signs in, CONFIRM while the hold-to-install shows, CLOSED when closed."""
         if not self.isVisible():
-            return ""
-        return "signin" if self.signin_page is not None and self.signin_page.isVisibleTo(self) else "confirm"
+            return SheetStep.CLOSED
+        if self.signin_page is not None and self.signin_page.isVisibleTo(self):
+            return SheetStep.SIGNIN
+        return SheetStep.CONFIRM
 
     @property
     def selected_name(self) -> str | None:

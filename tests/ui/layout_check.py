@@ -107,18 +107,18 @@ def check_main(window) -> list[str]:
     keys = [window.findChild(QWidget, n) for n in MAIN_KEYS]
     keys = [k for k in keys if k is not None and _shown(k, window)]
     if not window.wide:
-        keys = [k for k in keys if k.objectName() != "updateNotes"] + [window.tabs]
+        keys = [k for k in keys if k.objectName() != "updateNotes"] + [window.notes_pane.tabs]
     else:
-        keys.append(window.timeline)
+        keys.append(window.notes_pane.timeline)
     problems += overlap_problems(window, keys)
-    side = [window.current_version, window.available_version]
+    side = [window.version_panel.current_version, window.version_panel.available_version]
     for name in ("approveButton", "progressBar", "progressText", "noticeText"):
         widget = window.findChild(QWidget, name)
         if widget is not None and _shown(widget, window):
             side.append(widget)
     problems += overlap_problems(window, side)
     problems += text_problems(window.centralWidget(), window)
-    button = window.approve_button
+    button = window.version_panel.approve_button
     if button.isVisible() and button.height() < 72:
         problems.append(f"approveButton is {button.height()} px tall < 72")
     return [f"{w}x{h}: {p}" for p in problems]

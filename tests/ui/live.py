@@ -96,8 +96,8 @@ async def approve_on_screen(live: Live) -> str:
     sent: list[str] = []
     window.approveRequested.connect(sent.append)
     try:
-        await until(window.approve_button.isEnabled, 10, "Install to be enabled")
-        QTest.mouseClick(window.approve_button, Qt.MouseButton.LeftButton)
+        await until(window.version_panel.approve_button.isEnabled, 10, "Install to be enabled")
+        QTest.mouseClick(window.version_panel.approve_button, Qt.MouseButton.LeftButton)
         assert window.sheet.isVisible(), window.notice()
         button = window.sheet.confirm_button
         QTest.mousePress(button, Qt.MouseButton.LeftButton)

@@ -26,7 +26,7 @@ def test_history_button_only_with_an_audit_trail(qapp, windows, store):
     without, _c = build_console(ClientConfig(target="127.0.0.1:1"))
     windows.append(without)
     without.show()
-    assert not without.history_button.isVisible() and without.history_sheet is None
+    assert not without.status_bar.history_button.isVisible() and without.history_sheet is None
     assert not without.open_history()
 
     for i in range(3):
@@ -36,7 +36,7 @@ def test_history_button_only_with_an_audit_trail(qapp, windows, store):
     window.resize(1280, 800)
     window.show()
     window.set_state(client_state(info("available")))
-    button = window.history_button
+    button = window.status_bar.history_button
     assert button.isVisible() and button.height() >= 48 and button.text() == "History"
     tap(button)
     sheet = window.history_sheet
@@ -79,11 +79,11 @@ def test_history_lists_the_new_record_after_an_approval(aloop, windows, store):
     async def body():
         async with live_console("approval", windows=windows, signin=signin_config(), audit=store) as live:
             w = live.window
-            await until(w.approve_button.isEnabled, 10, "Install")
+            await until(w.version_panel.approve_button.isEnabled, 10, "Install")
             assert w.open_history()
             assert w.history_sheet.view.table.rowCount() == 0
             tap(w.history_sheet.close_button)
-            tap(w.approve_button)
+            tap(w.version_panel.approve_button)
             sign_in_on_sheet(w, "anna", PINS["anna"])
             sent = []
             w.approveRequested.connect(sent.append)

@@ -48,8 +48,8 @@ def test_confirmation_sheet_holds_and_never_elides_the_id(qtbot, size):
 def test_short_ids_fill_the_button_without_eliding(qtbot):
     window, _clock = build((800, 480), "available", long=False)
     qtbot.addWidget(window)
-    assert window.approve_button.text() == "Install 1.5.0"
-    assert not window.approve_button.is_elided()
+    assert window.version_panel.approve_button.text() == "Install 1.5.0"
+    assert not window.version_panel.approve_button.is_elided()
 
 
 def test_layout_holds_at_2x_device_pixel_ratio():

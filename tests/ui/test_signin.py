@@ -79,8 +79,8 @@ def no_pin_anywhere(store: AuditStore) -> None:
 
 def test_install_asks_for_the_name_and_pin_first(built):
     w = built.window
-    assert w.operator_label.text() == "Not signed in" and not w.sign_out_button.isVisible()
-    assert w.approve_button.isEnabled()  # nobody signed in may still open the sheet, to sign in
+    assert w.status_bar.operator_label.text() == "Not signed in" and not w.status_bar.sign_out_button.isVisible()
+    assert w.version_panel.approve_button.isEnabled()  # nobody signed in may still open the sheet, to sign in
     assert w.open_confirmation()
     sheet = w.sheet
     assert sheet.step == "signin"
@@ -103,8 +103,8 @@ def test_right_pin_opens_the_hold_and_shows_who_is_signed_in(built):
     sign_in_on_sheet(w, "anna", PINS["anna"])
     assert w.sheet.step == "confirm" and w.sheet.confirm_button.isVisible()
     assert w.sheet.operator_label.text() == "Approving as anna (operator)."
-    assert w.operator_label.text() == "Signed in: anna (operator)"
-    assert w.sign_out_button.isVisibleTo(w) and w.sign_out_button.height() >= 48
+    assert w.status_bar.operator_label.text() == "Signed in: anna (operator)"
+    assert w.status_bar.sign_out_button.isVisibleTo(w) and w.status_bar.sign_out_button.height() >= 48
     assert w.sheet.pad.entered_length == 0
     assert any("anna signed in (operator)" in t for t in w.timeline_texts())
     assert built.sent == [] and failures(built.store) == []
@@ -156,7 +156,7 @@ def test_a_viewer_sees_the_sheet_but_cannot_approve_and_the_attempt_is_recorded(
     sign_in_on_sheet(w, "vera", PINS["vera"])
     assert sheet.pad.message() == "Viewers cannot approve updates."
     assert sheet.step == "signin" and not sheet.confirm_button.isVisible()
-    assert w.operator_label.text() == "Signed in: vera (viewer)"
+    assert w.status_bar.operator_label.text() == "Signed in: vera (viewer)"
     [record] = built.store.records(kind=APPROVE_UPDATE)
     assert (record.operator, record.version_id, record.outcome) == ("vera", "1.5.0", "refused-locally")
     assert record.message == "viewer may not approve" and record.sent_at is None
@@ -177,10 +177,10 @@ def test_idle_sign_out_clears_the_name_and_the_next_approval_asks_for_the_pin(bu
     assert w.open_confirmation()
     sign_in_on_sheet(w, "anna", PINS["anna"])
     tap(w.sheet.cancel_button)
-    assert w.operator_label.text() == "Signed in: anna (operator)"
+    assert w.status_bar.operator_label.text() == "Signed in: anna (operator)"
     # Activity (a tap anywhere in the window) restarts the idle time.
     built.signin_clock.now += IDLE - 1
-    QTest.mouseClick(w.timeline.viewport(), Qt.MouseButton.LeftButton)
+    QTest.mouseClick(w.notes_pane.timeline.viewport(), Qt.MouseButton.LeftButton)
     built.signin_clock.now += IDLE - 1
     built.tick()
     assert w.signed_in is not None
@@ -190,7 +190,7 @@ def test_idle_sign_out_clears_the_name_and_the_next_approval_asks_for_the_pin(bu
     built.signin_clock.now += IDLE
     built.tick()
     assert w.signed_in is None
-    assert w.operator_label.text() == "Not signed in" and not w.sign_out_button.isVisible()
+    assert w.status_bar.operator_label.text() == "Not signed in" and not w.status_bar.sign_out_button.isVisible()
     assert w.timeline_texts()[0] == "Signed out after 2 min idle (anna)."
     assert w.open_confirmation() and w.sheet.step == "signin"
 
@@ -245,8 +245,8 @@ def test_sign_out_and_change_operator(built):
     sign_in_on_sheet(w, "bert", PINS["bert"])
     assert sheet.operator_label.text() == "Approving as bert (operator)."
     tap(sheet.cancel_button)
-    tap(w.sign_out_button)
-    assert w.signed_in is None and w.operator_label.text() == "Not signed in"
+    tap(w.status_bar.sign_out_button)
+    assert w.signed_in is None and w.status_bar.operator_label.text() == "Not signed in"
     assert w.timeline_texts()[0] == "bert signed out."
 
 
@@ -270,7 +270,7 @@ def test_with_sign_in_off_the_sheet_is_as_before(qapp, windows):
     window.set_state(client_state(info("available")))
     assert controller.signin is None and window.sheet.pad is None
     assert window.findChild(QWidget, "pinPad") is None and window.findChild(QWidget, "signInPage") is None
-    assert not window.signin_box.isVisible() and not window.history_button.isVisible()
+    assert not window.status_bar.signin_box.isVisible() and not window.status_bar.history_button.isVisible()
     assert window.open_confirmation() and window.sheet.step == "confirm"
     assert not window.sheet.operator_row.isVisible() and not window.sheet.warning_box.isVisible()
 
@@ -285,8 +285,8 @@ def test_right_pin_sends_the_approval_and_the_record_names_the_operator(aloop, w
             w = live.window
             results = []
             live.controller.approvalFinished.connect(results.append)
-            await until(w.approve_button.isEnabled, 10, "Install")
-            tap(w.approve_button)
+            await until(w.version_panel.approve_button.isEnabled, 10, "Install")
+            tap(w.version_panel.approve_button)
             sign_in_on_sheet(w, "anna", PINS["anna"])
             button = w.sheet.confirm_button
             QTest.mousePress(button, Qt.MouseButton.LeftButton)
@@ -308,8 +308,8 @@ def test_a_viewer_sends_nothing_even_through_the_controller(aloop, windows, stor
     async def body():
         async with live_console("approval", windows=windows, signin=signin_config(), audit=store) as live:
             w, controller = live.window, live.controller
-            await until(w.approve_button.isEnabled, 10, "Install")
-            tap(w.approve_button)
+            await until(w.version_panel.approve_button.isEnabled, 10, "Install")
+            tap(w.version_panel.approve_button)
             sign_in_on_sheet(w, "vera", PINS["vera"])
             assert w.sheet.pad.message() == "Viewers cannot approve updates."
             tap(w.sheet.signin_cancel)

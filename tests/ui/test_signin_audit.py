@@ -67,16 +67,23 @@ def test_approvals_are_off_with_the_reason_on_screen_while_the_trail_cannot_be_w
         async with live_console("approval", windows=windows, approvals_off=trail.problem) as live:
             w, controller = live.window, live.controller
             await until(lambda: live.snap() is not None, 5, "data")
-            assert w.approvals_off_banner.isVisible() and w.approvals_off_text.text() == trail.problem
-            assert not w.notice_text.isVisible()  # the banner says it; no second, shorter version under Install
-            assert w.approve_button.full_text() == "Install 1.5.0" and not w.approve_button.isEnabled()
+            assert (
+                w.approvals_off_banner.isVisible() and w.approvals_off_banner.approvals_off_text.text() == trail.problem
+            )
+            assert (
+                not w.version_panel.notice_text.isVisible()
+            )  # the banner says it; no second, shorter version under Install
+            assert (
+                w.version_panel.approve_button.full_text() == "Install 1.5.0"
+                and not w.version_panel.approve_button.isEnabled()
+            )
             assert not w.open_confirmation() and not w.sheet.isVisible()
             assert not controller.request_approval("1.5.0")  # a robot is refused too
             await controller.client.refresh()
             assert live.approvals == []
-            assert w.approvals_off_text.text() == trail.problem
+            assert w.approvals_off_banner.approvals_off_text.text() == trail.problem
             assert any(ENDING in t for t in w.timeline_texts())
-            assert not w.history_button.isVisible()
+            assert not w.status_bar.history_button.isVisible()
 
     run(aloop, body(), 30)
 
@@ -100,14 +107,14 @@ def test_no_audit_with_sign_in_off_approves_without_a_record(aloop, windows, tmp
     async def body():
         async with live_console("approval", windows=windows, no_audit=True) as live:
             w = live.window
-            await until(w.approve_button.isEnabled, 10, "Install")
-            tap(w.approve_button)
+            await until(w.version_panel.approve_button.isEnabled, 10, "Install")
+            tap(w.version_panel.approve_button)
             assert w.sheet.warning_box.isVisible()
             assert "not recorded" in w.sheet.warning.text() and "--no-audit" in w.sheet.warning.text()
             tap(w.sheet.cancel_button)
             assert await approve_on_screen(live) == "1.5.0"
             await until(lambda: live.approvals == ["1.5.0"], 5, "the approval at the mock")
-            assert not w.history_button.isVisible()
+            assert not w.status_bar.history_button.isVisible()
 
     run(aloop, body(), 30)
 

@@ -30,6 +30,9 @@ def store(tmp_path):
         yield s
 
 
+CONTROLLERS: dict = {}  # window -> its controller (build_console returns both; the window does not hold it)
+
+
 def make(qapp, windows, store, size):
     from hmi.app import build_console
     from hmi.core.auth import hash_pin
@@ -45,8 +48,9 @@ def make(qapp, windows, store, size):
         audit_path=store.path,
         signin=SignInConfig(enabled=True, idle_timeout=120, operators=operators),
     )
-    window, _controller = build_console(config, audit=store, clock=FakeClock(1000.0), demo=False)
+    window, controller = build_console(config, audit=store, clock=FakeClock(1000.0), demo=False)
     windows.append(window)
+    CONTROLLERS[window] = controller
     window.resize(*size)
     window.show()
     window.set_state(client_state(info("available", current=LONG_ID.replace("2025", "2024"), available=LONG_ID,
@@ -84,7 +88,7 @@ def test_sign_in_step_holds(qapp, windows, store, size):
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 def test_confirm_step_and_main_screen_with_sign_in_hold(qapp, windows, store, size):
     window = make(qapp, windows, store, size)
-    assert window.notice_text.text().endswith("An operator signs in on the next screen.")
+    assert window.version_panel.notice_text.text().endswith("An operator signs in on the next screen.")
     problems = check_main(window)  # nobody signed in yet
     assert window.open_confirmation()
     sign_in_on_sheet(window, "bert", PINS["bert"])
@@ -94,11 +98,17 @@ def test_confirm_step_and_main_screen_with_sign_in_hold(qapp, windows, store, si
     sheet = window.sheet
     problems += overlap_problems(window, [sheet.operator_row, sheet.cancel_button, sheet.confirm_button])
     tap(sheet.cancel_button)
-    window.controller.sign_in(LONG_NAME, "2468")
+    CONTROLLERS[window].sign_in(LONG_NAME, "2468")
     qapp.processEvents()
     problems += check_main(window)
     problems += overlap_problems(
-        window, [window.connection_label, window.history_button, window.operator_label, window.sign_out_button]
+        window,
+        [
+            window.status_bar.connection_label,
+            window.status_bar.history_button,
+            window.status_bar.operator_label,
+            window.status_bar.sign_out_button,
+        ],
     )
     assert not problems, "\n".join(problems)
 
@@ -130,7 +140,7 @@ def test_notes_and_timeline_come_back_after_a_small_window_grows(qapp, windows, 
     for size in ((800, 480), (1280, 800), (800, 480), (1920, 1080)):
         window.resize(*size)
         qapp.processEvents()
-    assert window.wide and window.notes.isVisible() and window.timeline.isVisible()
+    assert window.wide and window.notes_pane.notes.isVisible() and window.notes_pane.timeline.isVisible()
 
 
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
@@ -149,8 +159,8 @@ def test_the_approvals_off_reason_is_shown_whole(qapp, windows, size):
     window.set_state(client_state(info("available", current=LONG_ID.replace("2025", "2024"), available=LONG_ID,
                                        notes=LONG_NOTES)))  # fmt: skip
     qapp.processEvents()
-    banner = window.approvals_off_text
+    banner = window.approvals_off_banner.approvals_off_text
     assert banner.isVisible() and banner.text() == reason and not banner.is_elided()
     problems = check_main(window)
-    problems += overlap_problems(window, [window.headline_card, window.approvals_off_banner, window.side_card])
+    problems += overlap_problems(window, [window.headline_card, window.approvals_off_banner, window.version_panel])
     assert not problems, "\n".join(problems)

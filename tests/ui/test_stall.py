@@ -75,7 +75,7 @@ def _update_run(aloop, windows) -> tuple[list[float], list[UpdateState]]:
                 await approve_on_screen(live)
                 await until(lambda: live.snap().state is UpdateState.RUNNING, 10, "the update to start")
                 await until(lambda: live.snap().state is UpdateState.UP_TO_DATE, 30, "the update to finish")
-                await until(lambda: live.window.headline_icon.icon_name() == "up-to-date", 2)
+                await until(lambda: live.window.headline_card.headline_icon.icon_name() == "up-to-date", 2)
             finally:
                 timer.stop()
             return live.kinds()

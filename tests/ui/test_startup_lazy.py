@@ -42,13 +42,13 @@ def test_preview_exit_sheet_and_history_are_built_on_first_use(qtbot, qapp):
     window.exit_sheet.hide()
     assert window.centralWidget().isEnabled()
     window.enable_history("trail.sqlite3")
-    assert window.history_button.isVisibleTo(window) and window.history_sheet is None
+    assert window.status_bar.history_button.isVisibleTo(window) and window.history_sheet is None
     assert window.open_history() and window.history_sheet.isVisible()
 
 
 def test_hidden_icons_render_when_shown(qtbot, qapp):
     window = make(qtbot, qapp)
-    icon = window.notice_icon
+    icon = window.version_panel.notice_icon
     window.set_state(client_state(info("available")))
     assert icon.isVisible() and icon.icon_name() == "info" and not icon.pixmap().isNull()
     hidden = window.approvals_off_banner.findChild(type(icon))
@@ -59,6 +59,8 @@ def test_hidden_icons_render_when_shown(qtbot, qapp):
 
 def test_touch_scrolling_comes_with_the_first_tick(qtbot, qapp):
     window = make(qtbot, qapp)
-    assert not QScroller.hasScroller(window.notes.viewport())
+    assert not QScroller.hasScroller(window.notes_pane.notes.viewport())
     window.on_tick()
-    assert QScroller.hasScroller(window.notes.viewport()) and QScroller.hasScroller(window.timeline.viewport())
+    assert QScroller.hasScroller(window.notes_pane.notes.viewport()) and QScroller.hasScroller(
+        window.notes_pane.timeline.viewport()
+    )

@@ -113,7 +113,7 @@ def test_stable_object_names_exist(make_view):
 )
 def test_every_state_has_an_icon_words_and_a_tone(view, msg, kw, kind, title, severity):
     view.set_state(client_state(msg, **kw))
-    assert view.headline_icon.icon_name() == kind
+    assert view.headline_card.headline_icon.icon_name() == kind
     assert title in find(view, "stateHeadline").text()
     assert view.headline_card.severity is severity
     assert find(view, "connectionStatus").text()
@@ -121,10 +121,10 @@ def test_every_state_has_an_icon_words_and_a_tone(view, msg, kw, kind, title, se
 
 def test_fault_explains_the_rollback_and_offers_a_retry(view):
     view.set_state(client_state(info("fault", current="1.4.2", available="1.5.0")))
-    assert "went back to version 1.4.2" in view.headline_detail.text()
+    assert "went back to version 1.4.2" in view.headline_card.headline_detail.text()
     button = find(view, "approveButton")
     assert button.isEnabled() and button.full_text() == "Install 1.5.0"
-    assert "retries" in view.notice_text.text()
+    assert "retries" in view.version_panel.notice_text.text()
 
 
 def test_stale_data_is_marked_and_keeps_its_values(view, clock):
@@ -134,7 +134,7 @@ def test_stale_data_is_marked_and_keeps_its_values(view, clock):
     view._render()  # the 1 s timer does this in the running app
     assert "14 s ago" in find(view, "connectionStatus").text()
     assert view.status_bar.property("health") == "degraded"
-    assert "last known" in view.current_caption.text()
+    assert "last known" in view.version_panel.current_caption.text()
     assert find(view, "currentVersion").text() == "1.4.2"
     assert not find(view, "approveButton").isEnabled()
 
@@ -169,7 +169,7 @@ def test_running_shows_progress_instead_of_the_button(view):
     bar = find(view, "progressBar")
     assert bar.isVisible() and (bar.minimum(), bar.maximum(), bar.value()) == (0, 7, 2)
     assert find(view, "progressText").text() == "Step 3 of 7 · Migrating database"
-    assert view.progress_elapsed.text().startswith("Started")
+    assert view.version_panel.progress_elapsed.text().startswith("Started")
 
 
 @pytest.mark.parametrize(("step", "total"), [(None, None), (3, 0), (9, 7), (None, 7)])
@@ -178,7 +178,7 @@ def test_progress_bar_is_busy_when_counts_are_missing_or_inconsistent(view, step
     bar = find(view, "progressBar")
     assert (bar.minimum(), bar.maximum()) == (0, 0)
     assert "Working hard" in find(view, "progressText").text()
-    assert view.progress_elapsed.text().startswith("Seen running since")
+    assert view.version_panel.progress_elapsed.text().startswith("Seen running since")
 
 
 def test_sheet_shows_exactly_what_will_happen(view):
@@ -307,7 +307,7 @@ def test_results_are_said_plainly(view, outcome, message, expect):
     assert expect in view.notice()
     assert find(view, "approveButton").isEnabled()  # no longer sending
     assert view.timeline_texts()[0] == view.notice()
-    assert view.notice_close.isVisible()
+    assert view.version_panel.notice_close.isVisible()
     view.dismiss_notice()
     assert view.notice() == ""
 
@@ -336,7 +336,7 @@ def test_kiosk_leaves_only_through_a_long_corner_press_or_ctrl_q_and_confirmatio
     QTest.mouseClick(view.exit_sheet.stay, Qt.MouseButton.LeftButton)
     assert not view.exit_sheet.isVisible()
     # A short press on the corner does nothing; a long one (3 s; shortened here) asks.
-    view._corner_timer.setInterval(200)
+    view.kiosk_guard.corner_timer.setInterval(200)
     target = view.childAt(QPoint(10, 10))
     QTest.mousePress(target, Qt.MouseButton.LeftButton, pos=target.mapFrom(view, QPoint(10, 10)))
     QTest.mouseRelease(target, Qt.MouseButton.LeftButton, pos=target.mapFrom(view, QPoint(10, 10)))
@@ -372,12 +372,12 @@ def test_every_visible_control_has_a_name_and_a_touch_size(view):
 def test_timeline_widget_is_newest_first_and_bounded(view):
     view.set_state(client_state(info("up-to-date", available=None)))
     view.set_state(client_state(info("available")))
-    first = view.timeline.item(0).text()
+    first = view.notes_pane.timeline.item(0).text()
     assert "Update available" in first and first[:8].count(":") == 2  # HH:MM:SS
     for i in range(600):
-        view._timeline_note("approval", f"note {i}", Severity.NORMAL)
-    assert view.timeline.count() == 500
-    assert view.timeline.item(0).text().endswith("note 599")
+        view.notes_pane.add_entry(view.recorder.note("approval", f"note {i}", Severity.NORMAL))
+    assert view.notes_pane.timeline.count() == 500
+    assert view.notes_pane.timeline.item(0).text().endswith("note 599")
 
 
 def test_a_result_message_goes_when_the_ipc_state_moves_on(view):
@@ -390,7 +390,7 @@ def test_a_result_message_goes_when_the_ipc_state_moves_on(view):
     assert "Approved 1.5.0" in view.notice()  # same update, still true
     view.set_state(client_state(info("fault")))
     assert view.notice() == ""  # an "Approved" must not stand next to the failure
-    assert "retries" in view.notice_text.text()
+    assert "retries" in view.version_panel.notice_text.text()
 
 
 def test_overlays_are_modal_for_keyboard_and_assistive_tech(view):

@@ -1,0 +1,167 @@
+"""The left card: running and available version, a running update's progress, the Install button and the
+line under it. It draws what the presenter decided and emits what the operator pressed."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QProgressBar, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+
+from hmi.core.i18n import _
+from hmi.core.model import ClientState
+from hmi.core.view import Severity, format_age, progress_text, version_text
+from hmi.ui import theme
+from hmi.ui.presenter import Action, Hint, RunClock
+from hmi.ui.tone import ToneCard
+from hmi.ui.widgets import ElideButton, ElideLabel, IconLabel, WrapLabel
+
+
+class VersionPanel(ToneCard):
+    """Which version runs, which is offered, how far a run has got, and Install.
+
+    Signals:
+        installRequested: the Install button was pressed.
+        noticeDismissed: the ✕ of the line under it was pressed.
+    """
+
+    installRequested = Signal()
+    noticeDismissed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, bar=False)
+        self.setObjectName("sideCard")
+        self.setMinimumWidth(300)
+        self.setMaximumWidth(640)
+        self._wide: bool | None = None
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(14, 10, 14, 12)
+        lay.setSpacing(4)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(0)
+        self.current_caption = ElideLabel(_("Running version"), mode=Qt.TextElideMode.ElideRight)
+        self.current_caption.setProperty("role", "caption")
+        self.current_version = ElideLabel("")
+        self.current_version.setObjectName("currentVersion")
+        self.current_version.setProperty("role", "value")
+        self.available_caption = ElideLabel(_("Available version"), mode=Qt.TextElideMode.ElideRight)
+        self.available_caption.setProperty("role", "caption")
+        self.available_version = ElideLabel("")
+        self.available_version.setObjectName("availableVersion")
+        self.available_version.setProperty("role", "value")
+        self._grid = grid
+        lay.addLayout(grid)
+
+        self.progress_box = QWidget()
+        pl = QVBoxLayout(self.progress_box)
+        pl.setContentsMargins(0, 8, 0, 0)
+        pl.setSpacing(4)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setObjectName("progressBar")
+        self.progress_bar.setAccessibleName(_("Update progress"))
+        self.progress_bar.setTextVisible(False)
+        self.progress_text = WrapLabel("", max_lines=2)  # the timeline keeps every stage in full
+        self.progress_text.setObjectName("progressText")
+        self.progress_elapsed = WrapLabel("", max_lines=2)
+        self.progress_elapsed.setObjectName("progressElapsed")
+        self.progress_elapsed.setProperty("muted", True)
+        pl.addWidget(self.progress_bar)
+        pl.addWidget(self.progress_text)
+        pl.addWidget(self.progress_elapsed)
+        lay.addWidget(self.progress_box)
+        lay.addStretch(1)
+
+        self.approve_button = ElideButton("")
+        self.approve_button.setObjectName("approveButton")
+        self.approve_button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.approve_button.setMinimumHeight(theme.PRIMARY_PX)
+        self.approve_button.setToolTipDuration(8000)
+        self.approve_button.clicked.connect(self.installRequested)
+        lay.addWidget(self.approve_button)
+
+        note = QHBoxLayout()
+        note.setSpacing(8)
+        self.notice_icon = IconLabel(theme.SMALL_ICON_PX)
+        self.notice_text = WrapLabel("", max_lines=4)  # the timeline keeps the whole message
+        self.notice_text.setObjectName("noticeText")
+        self.notice_close = QPushButton("✕")
+        self.notice_close.setObjectName("noticeClose")
+        self.notice_close.setAccessibleName(_("Dismiss the message"))
+        self.notice_close.setFixedSize(theme.TOUCH_PX, theme.TOUCH_PX)
+        self.notice_close.clicked.connect(self.noticeDismissed)
+        note.addWidget(self.notice_icon, 0, Qt.AlignmentFlag.AlignTop)
+        note.addWidget(self.notice_text, 1)
+        note.addWidget(self.notice_close, 0, Qt.AlignmentFlag.AlignTop)
+        lay.addLayout(note)
+
+    def set_wide(self, wide: bool) -> None:
+        """Caption above value when wide (room for long ids), beside it on a small panel (two lines fewer)."""
+        if wide == self._wide:
+            return
+        self._wide = wide
+        grid = self._grid
+        for widget in (self.current_caption, self.current_version, self.available_caption, self.available_version):
+            grid.removeWidget(widget)
+        if wide:
+            grid.addWidget(self.current_caption, 0, 0)
+            grid.addWidget(self.current_version, 1, 0)
+            grid.addWidget(self.available_caption, 2, 0)
+            grid.addWidget(self.available_version, 3, 0)
+            grid.setRowMinimumHeight(2, 34)
+            grid.setColumnStretch(1, 0)
+        else:
+            grid.addWidget(self.current_caption, 0, 0)
+            grid.addWidget(self.current_version, 0, 1)
+            grid.addWidget(self.available_caption, 1, 0)
+            grid.addWidget(self.available_version, 1, 1)
+            grid.setRowMinimumHeight(2, 0)
+            grid.setColumnStretch(1, 1)
+        grid.setAlignment(
+            self.available_caption, Qt.AlignmentFlag.AlignBottom if wide else Qt.AlignmentFlag.AlignVCenter
+        )
+
+    def render_versions(self, state: ClientState | None, live: bool, now: float) -> None:
+        snap = state.snapshot if state else None
+        self.current_version.setText(version_text(snap, "current") if snap else "—")
+        self.available_version.setText(version_text(snap, "available") if snap else "—")
+        stale = snap is not None and not live
+        if not self._wide:  # short captions beside the values; "not live" is said by the hatch, status and headline
+            self.current_caption.setText(_("Running"))
+            self.available_caption.setText(_("Available"))
+        elif stale and snap is not None:
+            age = format_age(now - snap.received_at)
+            self.current_caption.setText(_("Running version (last known, {age} old)").format(age=age))
+            self.available_caption.setText(_("Available version (last known)"))
+        else:
+            self.current_caption.setText(_("Running version"))
+            self.available_caption.setText(_("Available version"))
+        self.set_tone(Severity.DEGRADED if stale else Severity.NORMAL, hatch=stale)
+
+    def render_progress(self, state: ClientState | None, run: RunClock | None, now: float) -> None:
+        snap = state.snapshot if state else None
+        self.progress_box.setVisible(run is not None)
+        if run is None or snap is None:
+            return
+        progress = snap.progress
+        if progress is not None and progress.determinate:
+            assert progress.total is not None and progress.step is not None
+            self.progress_bar.setRange(0, progress.total)
+            self.progress_bar.setValue(progress.step)
+        else:
+            self.progress_bar.setRange(0, 0)  # busy: totals missing or inconsistent
+        self.progress_text.setText(progress_text(progress) or _("The IPC is installing an update."))
+        self.progress_elapsed.setText(run.text(now))
+
+    def render_action(self, view: Action, described: bool) -> None:
+        self.approve_button.setVisible(view.visible)
+        self.approve_button.set_full_text(view.label, keep=view.keep)
+        self.approve_button.setEnabled(view.enabled)
+        if described:
+            self.approve_button.setAccessibleDescription(view.description)
+
+    def render_hint(self, line: Hint) -> None:
+        self.notice_icon.setVisible(bool(line.icon))
+        if line.icon:
+            self.notice_icon.set_icon(line.icon)
+        self.notice_text.setText(line.text)
+        self.notice_text.setVisible(bool(line.text))
+        self.notice_close.setVisible(line.closable)
