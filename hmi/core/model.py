@@ -28,6 +28,10 @@ DISPLAY_ID_MAX = 120
 DESCRIPTION_MAX = 300
 NOTES_PREVIEW_CHARS = 600
 NOTES_PREVIEW_LINES = 12
+# How long a confirmation (the console's sheet, the CLI's [y/N] prompt) stays valid, in seconds. The
+# opening time travels with the intent, and the window, the controller and the client each refuse an
+# intent older than this at the moment they act on it.
+CONFIRMATION_TTL = 60.0
 
 # C0/C1 controls, DEL, and bidi overrides/isolates that can make a version id read
 # differently from what it is. Newlines and tabs are kept in notes only.
