@@ -261,6 +261,22 @@ class ClientState:
     approval_in_flight: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class ApprovalIntent:
+    """ "Approve exactly this", as a widget emits it: a Python object, so the id never passes through a Qt string.
+
+    (PySide6 6.11's Signal(str) drops a leading U+FEFF and a leading U+FFFE byte-swaps the whole string.)
+    `opened_at` is when the confirmation opened (the console's clock); `is_retry` what the operator was asked.
+    """
+
+    version_id: str
+    opened_at: float | None = None
+    is_retry: bool | None = None
+
+    def expired(self, now: float, ttl: float = CONFIRMATION_TTL) -> bool:
+        return self.opened_at is not None and not (0.0 <= now - self.opened_at <= ttl)
+
+
 class GateReason(enum.StrEnum):
     OK = "ok"
     NO_DATA = "no-data"

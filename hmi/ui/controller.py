@@ -30,7 +30,7 @@ from PySide6.QtCore import QObject, Signal
 from hmi.core.config import AppConfig, ClientConfig
 from hmi.core.errors import describe
 from hmi.core.i18n import _
-from hmi.core.model import DISPLAY_ID_MAX, ClientState, approval_gate, clean_line
+from hmi.core.model import CONFIRMATION_TTL, DISPLAY_ID_MAX, ApprovalIntent, ClientState, approval_gate, clean_line
 
 if TYPE_CHECKING:
     from hmi.core.auth import Operator, SignIn, SignInResult
@@ -91,7 +91,7 @@ def next_release(version_ids: list[str]) -> str:
 
 class ConsoleController(QObject):
     stateChanged = Signal(object)
-    approvalStarted = Signal(str)
+    approvalStarted = Signal(object)  # the version id, as a Python str
     approvalFinished = Signal(object)
     demoFinished = Signal(str, bool, str)
     firstData = Signal()
@@ -227,8 +227,13 @@ class ConsoleController(QObject):
             log.error("console task %s failed", task.get_name(), exc_info=task.exception())
 
     # -- intents ---------------------------------------------------------------------------------------------
-    def request_approval(self, version_id: str) -> bool:
-        """Approve exactly `version_id`, if the core allows it now. Returns True when a call was started."""
+    def request_approval(self, intent: ApprovalIntent | str) -> bool:
+        """Approve exactly the intent's version id, if the core allows it now. Returns True when a call was started.
+
+        A plain str is an intent without a confirmation time (a test or a script)."""
+        if isinstance(intent, str):
+            intent = ApprovalIntent(intent)
+        version_id = intent.version_id
         if self.client is None or self._closed:
             return False
         if self.approval_running:
@@ -250,19 +255,26 @@ class ConsoleController(QObject):
                 )
                 return False
             operator = signed_in.name
+        if intent.expired(self._clock(), CONFIRMATION_TTL):
+            text = _("The confirmation was open too long. {v} was not sent.").format(v=shown)
+            self.approvalFinished.emit(LocalRefusal(version_id, text))
+            return False
         gate = approval_gate(self.client.state, self._clock())
         if not gate.permits(version_id):
             self.approvalFinished.emit(
                 LocalRefusal(version_id, _("{why} {v} was not sent.").format(why=gate.text, v=shown))
             )
             return False
-        self._approval = self._spawn(self._approve(version_id, operator), "approve")
+        self._approval = self._spawn(self._approve(intent, operator), "approve")
         return True
 
-    async def _approve(self, version_id: str, operator: str | None) -> None:
+    async def _approve(self, intent: ApprovalIntent, operator: str | None) -> None:
+        version_id = intent.version_id
         self.approvalStarted.emit(version_id)
         try:
-            result = await self.client.approve(version_id, operator=operator)
+            result = await self.client.approve(
+                version_id, operator=operator, opened_at=intent.opened_at, expect_retry=intent.is_retry
+            )
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the client promises not to raise on RPC errors; anything else is a bug

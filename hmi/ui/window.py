@@ -42,7 +42,15 @@ from PySide6.QtWidgets import (
 )
 
 from hmi.core.i18n import _
-from hmi.core.model import DISPLAY_ID_MAX, ClientState, Health, UpdateState, approval_gate, clean_line
+from hmi.core.model import (
+    DISPLAY_ID_MAX,
+    ApprovalIntent,
+    ClientState,
+    Health,
+    UpdateState,
+    approval_gate,
+    clean_line,
+)
 from hmi.core.view import (
     Headline,
     Severity,
@@ -119,14 +127,14 @@ class ToneCard(QFrame):
 
 
 class ConsoleWindow(QMainWindow):
-    approveRequested = Signal(str)
+    approveRequested = Signal(object)  # ApprovalIntent (never a Qt string: ids must arrive byte for byte)
     refreshRequested = Signal()
     demoAction = Signal(str)
     closing = Signal()
     ticked = Signal()  # every second, before the screen re-renders
     historyRequested = Signal()
     signOutRequested = Signal()
-    viewerRefused = Signal(str, str)  # (version id, viewer's name): a signed-in viewer tried to approve
+    viewerRefused = Signal(object, object)  # (version id, viewer's name) as Python str: a viewer tried to approve
 
     def __init__(
         self,
@@ -757,12 +765,17 @@ class ConsoleWindow(QMainWindow):
         target = self.approve_button if self.approve_button.isVisible() else self.timeline
         target.setFocus(Qt.FocusReason.OtherFocusReason)
 
-    def _on_confirmed(self, version_id: str) -> None:
+    def _on_confirmed(self, intent: ApprovalIntent) -> None:
         self._focus_main()
-        # Checked again here (the controller checks once more): a hold that ends after the data went
-        # stale or the offer changed sends nothing.
+        # Checked again here (the controller and the client check once more): a hold that ends after the data
+        # went stale, the offer changed or the confirmation's time ran out sends nothing.
+        version_id = intent.version_id
         state = self._state
         now = self._clock()
+        if intent.expired(now, self._sheet_timeout):
+            self._set_notice("info", _("Nothing was sent: the confirmation was open too long. Review the screen."))
+            self._render()
+            return
         if state is None or not approval_gate(state, now).permits(version_id) or self._sending is not None:
             self._set_notice("info", _("Nothing was sent: the offer or the connection changed. Review the screen."))
             self._render()
@@ -772,7 +785,7 @@ class ConsoleWindow(QMainWindow):
             return
         self._sending = version_id
         self._render()
-        self.approveRequested.emit(version_id)
+        self.approveRequested.emit(intent)
 
     def request_quit(self) -> None:
         self._corner_timer.stop()
