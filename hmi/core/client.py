@@ -316,7 +316,38 @@ class UpdaterClient:
                 import random
 
                 self._rng = random.Random()
-            await asyncio.sleep(backoff_delay(failures, self.config.poll_interval, self._rng))
+            await self._wait_before_poll(backoff_delay(failures, self.config.poll_interval, self._rng), failures)
+
+    async def _wait_before_poll(self, delay: float, failures: int) -> None:
+        """Sleeps `delay`; while the IPC is unreachable, ends early as soon as the channel is connected again.
+
+        The randomised back-off keeps a broken IPC from being hammered, but once gRPC's own reconnect
+        (attempts at most 500 ms apart, see hmi.core.security) has a connection, the next read goes
+        out at once instead of waiting out the rest of the back-off.
+        """
+        channel = self._channel
+        if failures <= 0 or channel is None:
+            await asyncio.sleep(delay)
+            return
+        loop = asyncio.get_running_loop()
+        end = loop.time() + delay
+        try:
+            state = channel.get_state(try_to_connect=True)
+            while state != grpc.ChannelConnectivity.READY:
+                remaining = end - loop.time()
+                if remaining <= 0:
+                    return
+                await asyncio.wait_for(channel.wait_for_state_change(state), remaining)
+                state = channel.get_state(try_to_connect=True)
+        except TimeoutError:
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a channel that cannot report its state: fall back to the plain back-off
+            log.debug("connectivity wait failed: %s", exc)
+            remaining = end - loop.time()
+            if remaining > 0:
+                await asyncio.sleep(remaining)
 
     async def refresh(self) -> ClientState:
         """One ReportUpdateInfo now (waits for a poll already under way; never two at once)."""
