@@ -41,8 +41,8 @@ test: lint
 
 # Long runs kept out of `make test` (see docs/approval-safety.md for counts and times).
 soak: $(STAMP)
-	MODEL_EXAMPLES=10000 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:logging tests/core/test_approval_model.py
-	RESTART_CYCLES=50 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -s tests/ui/test_restart_cycles.py
+	MODEL_EXAMPLES=10000 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:logging --timeout=3600 tests/core/test_approval_model.py
+	RESTART_CYCLES=50 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -s --timeout=1800 tests/ui/test_restart_cycles.py
 
 proto: $(STAMP)
 	$(BIN)/python tools/gen_proto.py

@@ -167,6 +167,7 @@ def record_to_json(record: AuditRecord) -> dict[str, Any]:
         "createdAt": iso_utc(record.created_at),
         "sentAt": iso_utc(record.sent_at),
         "sends": record.sends,
+        "sentState": record.sent_state,
         "completedAt": iso_utc(record.completed_at),
         "outcome": record.outcome,
         "code": record.code,
