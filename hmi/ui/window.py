@@ -523,10 +523,14 @@ class ConsoleWindow(QMainWindow):
         outcome = str(getattr(result, "outcome", "")).lower().replace("_", "-")
         version = self._display(str(getattr(result, "version_id", "") or ""))
         message = str(getattr(result, "message", "") or "")
-        if outcome == "approved":
+        snap = getattr(getattr(result, "state", None), "snapshot", None)
+        if outcome == "approved" and snap is not None and snap.state is UpdateState.FAULT:
+            icon, severity = "warning", Severity.ATTENTION  # it reached the IPC and failed at once: say so
+            text = message
+        elif outcome == "approved":
             icon, severity = "success", Severity.NORMAL
             text = _("Approved {v}. The update starts; this screen follows it.").format(v=version)
-        elif outcome in ("refused", "not-offered", "refused-locally"):
+        elif outcome in ("refused", "not-offered", "refused-locally", "expired"):
             icon, severity = "info", Severity.ATTENTION
             text = _("Not installed: {why} Review what is offered now before approving.").format(
                 why=message or _("the IPC refused the approval.")
