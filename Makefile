@@ -6,11 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint proto screenshots bench clean help
+.PHONY: demo test soak lint proto screenshots bench clean help
 
 help:
 	@echo "make demo         open the console on the embedded mock IPC (creates .venv on first use)"
 	@echo "make test         lint, layer check, type check and all tests (what CI runs)"
+	@echo "make soak         long runs: 10,000 approval-model sequences, 50 SIGKILL restart cycles"
 	@echo "make proto        regenerate hmi/pb from proto/"
 	@echo "make screenshots  render docs/screenshots/*.png from the mock scenarios"
 	@echo "make bench        run the ratio benchmarks in benchmarks/"
@@ -38,6 +39,11 @@ lint: $(STAMP)
 
 test: lint
 	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(BIN)/python -m pytest
+
+# Long runs kept out of `make test` (see docs/approval-safety.md for counts and times).
+soak: $(STAMP)
+	MODEL_EXAMPLES=10000 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:logging --timeout=3600 tests/core/test_approval_model.py
+	RESTART_CYCLES=50 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -s --timeout=1800 tests/ui/test_restart_cycles.py
 
 proto: $(STAMP)
 	$(BIN)/python tools/gen_proto.py

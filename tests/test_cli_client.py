@@ -201,7 +201,14 @@ def test_approve_without_terminal_or_yes_refuses(fake: RunningFake, env: dict[st
 def test_approve_help_lists_exit_codes(env: dict[str, str]) -> None:
     done = cli("approve", "--help", env=env)
     assert done.returncode == 0
-    for line in ("0  approved", "2  usage or config error", "3  refused", "4  the IPC cannot be reached", "5  not"):
+    for line in (
+        "0  approved",
+        "2  usage or config error",
+        "3  refused",
+        "4  the IPC cannot be reached or did not answer in time; nothing was sent",
+        "5  not",
+        "6  sent, but the outcome is unknown",
+    ):
         assert line in done.stdout
     assert "IPC_HMI_TOKEN_FILE" in done.stdout
 
@@ -340,9 +347,19 @@ def test_report_and_approve_import_no_qt(fake: RunningFake, env: dict[str, str])
 def test_exit_codes_match_the_error_table() -> None:
     from hmi.cli import client
     from hmi.core import errors
+    from hmi.core.model import CONFIRMATION_TTL
 
-    for name in ("EXIT_OK", "EXIT_OTHER", "EXIT_USAGE", "EXIT_REFUSED", "EXIT_UNREACHABLE", "EXIT_AUTH"):
+    for name in (
+        "EXIT_OK",
+        "EXIT_OTHER",
+        "EXIT_USAGE",
+        "EXIT_REFUSED",
+        "EXIT_UNREACHABLE",
+        "EXIT_AUTH",
+        "EXIT_UNKNOWN",
+    ):
         assert getattr(client, name) == getattr(errors, name)
+    assert client.PROMPT_TTL == CONFIRMATION_TTL
 
 
 def test_registering_the_commands_loads_no_grpc() -> None:
@@ -354,3 +371,63 @@ def test_registering_the_commands_loads_no_grpc() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+# --- issue 9: unknown outcomes, settling, and the prompt ------------------------------------------------------
+
+
+def test_approve_with_a_lost_answer_exits_6_and_report_settles_it(fake: RunningFake, env: dict[str, str]) -> None:
+    import grpc
+
+    fake.ipc.set(available("1.5.0", "1.4.2"))
+    fake.ipc.approve_script = [grpc.StatusCode.UNAVAILABLE]
+    fake.ipc.on_approve = lambda _v: setattr(fake.ipc, "report_error", grpc.StatusCode.UNAVAILABLE)
+    done = cli("approve", "1.5.0", "--yes", "--target", fake.address, env=env)
+    assert done.returncode == 6, done.stderr  # main: 4, the code a script retries on
+    assert "not known whether 1.5.0 was approved" in done.stderr
+    (record,) = audit_records(env)
+    assert record.outcome == "unknown" and record.sent_state == "update-available"
+    fake.ipc.on_approve = None
+    fake.ipc.report_error = None
+    fake.ipc.set(fault("1.5.0", "1.4.2"))  # it ran and failed: an approval reached the IPC
+    done = cli("report", "--target", fake.address, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "may or may not have caused it" in done.stderr
+    (record,) = audit_records(env)
+    assert record.outcome == "ran-later" and record.resolved_at is not None  # main: never settled
+
+
+def test_report_json_settles_too_and_a_report_never_creates_an_audit_trail(
+    fake: RunningFake, env: dict[str, str]
+) -> None:
+    fake.ipc.set(available("1.5.0"))
+    done = cli("report", "--json", "--target", fake.address, env=env)
+    assert done.returncode == 0, done.stderr
+    assert not (Path(env["IPC_HMI_DATA_DIR"]) / "audit.sqlite3").exists()
+
+
+def test_prompt_answered_after_the_ipc_went_to_fault_sends_nothing(fake: RunningFake, env: dict[str, str]) -> None:
+    fake.ipc.set(available("1.5.0", "1.4.2"))
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hmi", "approve", "1.5.0", "--target", fake.address],
+        cwd=ROOT,
+        env=env,
+        stdin=slave,
+        stdout=slave,
+        stderr=subprocess.PIPE,
+    )
+    os.close(slave)
+    try:
+        assert b"Install 1.5.0" in _read_until(master, b"[y/N]")
+        fake.ipc.set(fault("1.5.0", "1.4.2"))  # the install failed elsewhere while the question was open
+        os.write(master, b"y\n")
+        code = proc.wait(30)
+        err = proc.stderr.read().decode() if proc.stderr else ""
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        proc.wait(10)
+        os.close(master)
+    assert fake.ipc.approvals == []  # main sent it: "Install?" became a retry
+    assert code == 3 and "FAULT" in err

@@ -14,7 +14,8 @@ from hmi.core.config import ENVIRONMENT, add_config_arguments
 
 # The exit codes of hmi.core.errors, repeated so that parsing the command line does not load the
 # error table and gettext (tests/test_cli_client.py checks that they are equal).
-EXIT_OK, EXIT_OTHER, EXIT_USAGE, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_AUTH = 0, 1, 2, 3, 4, 5
+EXIT_OK, EXIT_OTHER, EXIT_USAGE, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_AUTH, EXIT_UNKNOWN = 0, 1, 2, 3, 4, 5, 6
+PROMPT_TTL = 60.0  # = hmi.core.model.CONFIRMATION_TTL, the confirmation sheet's limit (a test checks they agree)
 
 REPORT_EXIT_CODES_HELP = f"""\
 exit codes:
@@ -30,11 +31,13 @@ exit codes:
   {EXIT_OK}  approved
   {EXIT_USAGE}  usage or config error (bad flag, bad config file, token refused without TLS,
      no terminal and no --yes)
-  {EXIT_REFUSED}  refused by the IPC or not offered: the version changed, or there is nothing to approve
-  {EXIT_UNREACHABLE}  the IPC cannot be reached or did not answer in time (for approve: the result is
-     unknown if the connection broke during the call; check with 'ipc-hmi report')
+  {EXIT_REFUSED}  refused by the IPC or not offered: the version changed, there is nothing to approve,
+     or the state changed or {PROMPT_TTL:.0f} s passed between the question and the answer; nothing took effect
+  {EXIT_UNREACHABLE}  the IPC cannot be reached or did not answer in time; nothing was sent
   {EXIT_AUTH}  not authenticated or not permitted (token or client certificate)
-  {EXIT_OTHER}  anything else (also: answered 'no' at the prompt)
+  {EXIT_UNKNOWN}  sent, but the outcome is unknown (the answer was lost and a re-read proved nothing);
+     do not simply retry: check with 'ipc-hmi report' (its next read settles the audit record)
+  {EXIT_OTHER}  anything else (also: answered 'no' at the prompt, or no answer within {PROMPT_TTL:.0f} s)
 """
 
 ENV_HELP = "environment:\n" + "\n".join(f"  {name:<24} {text}" for name, text in ENVIRONMENT.items())
@@ -141,12 +144,17 @@ def run_report(args: argparse.Namespace) -> int:
     import asyncio
 
     try:
-        if args.watch:
-            client = _new_client(app)
-            if client is None:
-                return EXIT_USAGE
-            return asyncio.run(_watch(client, as_json=args.json))
-        return _report_once(app.client, as_json=args.json)
+        store = _existing_audit(app)  # the next read settles earlier unknown outcomes for this IPC
+        try:
+            if args.watch:
+                client = _new_client(app, audit=store)
+                if client is None:
+                    return EXIT_USAGE
+                return asyncio.run(_watch(client, as_json=args.json))
+            return _report_once(app.client, as_json=args.json, store=store)
+        finally:
+            if store is not None:
+                store.close()
     except BrokenPipeError:  # `ipc-hmi report --watch | head` ends quietly
         _quiet_stdout()
         return EXIT_OK
@@ -162,7 +170,37 @@ def _quiet_stdout() -> None:
         pass
 
 
-def _report_once(config: Any, *, as_json: bool) -> int:
+def _existing_audit(app: Any) -> Any:
+    """The audit trail when it already exists (a report never creates one), else None."""
+    try:
+        if not app.audit_path.is_file():
+            return None
+        from hmi.core.audit import AuditStore
+
+        return AuditStore.open(app.audit_path)
+    except Exception as exc:
+        _err(f"warning: cannot open the audit trail to settle earlier approvals: {exc}")
+        return None
+
+
+def _settle_from(store: Any, config: Any, result: Any) -> None:
+    """Settles unknown approvals for this IPC from the read just made, and says so on stderr."""
+    if store is None or result.info is None:
+        return
+    from hmi.core.model import DISPLAY_ID_MAX, clean_line, snapshot_from_proto
+    from hmi.core.settle import settle_unresolved
+
+    snapshot = snapshot_from_proto(result.info, received_at=result.received_at, received_wall=result.received_wall)
+    try:
+        settled = settle_unresolved(store, config.target, snapshot, lambda v: clean_line(v, DISPLAY_ID_MAX) or repr(v))
+    except Exception as exc:
+        _err(f"warning: could not settle earlier approvals: {exc}")
+        return
+    for record_id, settlement in settled:
+        _err(f"note: audit record {record_id}: {settlement.message}")
+
+
+def _report_once(config: Any, *, as_json: bool, store: Any = None) -> int:
     """One read without the polling client: `--json` then never loads the snapshot model."""
     import asyncio
 
@@ -176,6 +214,7 @@ def _report_once(config: Any, *, as_json: bool) -> int:
         _err(f"error: {exc}")
         return EXIT_USAGE
     result = asyncio.run(read_update_info(config, security))
+    _settle_from(store, config, result)
     if result.info is not None and as_json:
         from hmi.core.report import info_json
 
@@ -338,8 +377,11 @@ def run_approve(args: argparse.Namespace) -> int:
 
 def _run_approve(args: argparse.Namespace, app: Any, store: Any, version: str) -> int:
     import asyncio
+    import time
 
     operator = _os_user()
+    opened_at: float | None = None
+    is_retry: bool | None = None
     if app.signin.enabled:
         operator, code = _signed_in_operator(args, app, store)
         if operator is None:
@@ -357,21 +399,29 @@ def _run_approve(args: argparse.Namespace, app: Any, store: Any, version: str) -
         client = _new_client(app)
         if client is None:
             return EXIT_USAGE
-        question = asyncio.run(_question(client, version))
-        if question is not None:  # offered now: ask; otherwise the approval below is refused and recorded
+        asked = asyncio.run(_question(client, version))
+        if asked is not None:  # offered now: ask; otherwise the approval below is refused and recorded
+            question, is_retry = asked
+            opened_at = time.monotonic()
             sys.stdout.write(question)
             sys.stdout.flush()
-            answer = sys.stdin.readline()  # "" at end of input: no
-            if answer.strip().lower() not in ("y", "yes"):
+            answer = _read_answer(PROMPT_TTL)  # "" at end of input or after the limit: no
+            if answer is None or answer.strip().lower() not in ("y", "yes"):
                 from hmi.core.i18n import _
 
-                print(_("Not approved. Nothing was sent."))
+                if answer is None:
+                    print()
+                    print(_("No answer within {s:.0f} s. Not approved. Nothing was sent.").format(s=PROMPT_TTL))
+                else:
+                    print(_("Not approved. Nothing was sent."))
                 return EXIT_OTHER
 
     client = _new_client(app, audit=store)
     if client is None:
         return EXIT_USAGE
-    result = asyncio.run(_approve(client, version, operator))
+    # The same rule as the sheet: the client refuses if the answer came too late, or if the state changed
+    # between the question and the answer (for example UPDATE_AVAILABLE became FAULT: "Install?" is no retry).
+    result = asyncio.run(_approve(client, version, operator, opened_at=opened_at, expect_retry=is_retry))
     if result.outcome == "approved":
         print(result.message, flush=True)
     else:
@@ -379,7 +429,21 @@ def _run_approve(args: argparse.Namespace, app: Any, store: Any, version: str) -
     return result.exit_code
 
 
-async def _question(client: Any, version: str) -> str | None:
+def _read_answer(limit: float) -> str | None:
+    """One line from the terminal, or None when none came within `limit` seconds (POSIX; elsewhere no limit
+    here, and the client still refuses an answer that came too late)."""
+    try:
+        import select
+
+        ready, _w, _x = select.select([sys.stdin], [], [], limit)
+    except (ImportError, OSError, ValueError):
+        return sys.stdin.readline()
+    if not ready:
+        return None
+    return sys.stdin.readline()
+
+
+async def _question(client: Any, version: str) -> tuple[str, bool] | None:
     """'Install 1.5.0, replacing 1.4.2? [y/N] ' when exactly `version` is offered now, else None."""
     import time
 
@@ -399,13 +463,15 @@ async def _question(client: Any, version: str) -> str | None:
     if gate.version.display_differs:  # say exactly what will be sent when the screen form hides something
         shown = f"{shown} (exact id {version!r})"
     if gate.is_retry:
-        return _("Retry installing {new}, replacing {current}? [y/N] ").format(new=shown, current=current)
-    return _("Install {new}, replacing {current}? [y/N] ").format(new=shown, current=current)
+        return _("Retry installing {new}, replacing {current}? [y/N] ").format(new=shown, current=current), True
+    return _("Install {new}, replacing {current}? [y/N] ").format(new=shown, current=current), False
 
 
-async def _approve(client: Any, version: str, operator: str | None) -> Any:
+async def _approve(
+    client: Any, version: str, operator: str | None, *, opened_at: float | None, expect_retry: bool | None
+) -> Any:
     try:
-        await client.refresh()  # the gate needs fresh data; approve() re-checks it
-        return await client.approve(version, operator=operator)
+        await client.refresh()  # the gate needs fresh data (and settles earlier unknown outcomes); approve() re-checks
+        return await client.approve(version, operator=operator, opened_at=opened_at, expect_retry=expect_retry)
     finally:
         await client.aclose()

@@ -49,11 +49,14 @@ APPROVE_UPDATE = "approve-update"
 SIGNIN_FAILED = "signin-failed"
 
 # Outcomes of an approval (see hmi.core.ports.AuditSink) and of a failed sign-in (hmi.core.auth).
+# "ran-later" only settles an "unknown": v ran after it, but another party may have started it (hmi.core.settle).
 OUTCOMES = tuple(AuditOutcome)
 SIGNIN_OUTCOMES = ("wrong-pin", "locked-out", "unknown-operator", "no-pin-set")
 
 SCHEMA_VERSION = 1
-_BUSY_TIMEOUT_S = 10.0
+# Short on purpose: an approval waits for the audit trail before it is sent, and data older than this is
+# re-checked anyway. A writer that holds the lock longer gets "audit trail busy: not sent" (AuditBusy).
+_BUSY_TIMEOUT_S = 1.0
 _PRUNE_EVERY = 256  # inserts between two retention passes (also one on open)
 
 Clock = Callable[[], datetime]
@@ -61,6 +64,10 @@ Clock = Callable[[], datetime]
 
 class AuditError(Exception):
     """The audit trail cannot be read or written. The message names the file and what to do."""
+
+
+class AuditBusy(AuditError):
+    """Another process holds the audit trail's write lock for longer than the short busy timeout."""
 
 
 class AuditStoreCorrupt(AuditError):
@@ -110,6 +117,7 @@ class AuditRecord:
     resolution: str | None = None  # the message given when it was settled
     sends: int = 0  # how many times ApproveUpdate went on the wire for this attempt (resends after a lost answer)
     seq: int = 0  # storage order; newest has the highest
+    sent_state: str | None = None  # the state the gate allowed the send in ("update-available" or "fault")
 
     @property
     def finished(self) -> bool:
@@ -160,6 +168,7 @@ def record_to_json(record: AuditRecord) -> dict[str, Any]:
         "createdAt": iso_utc(record.created_at),
         "sentAt": iso_utc(record.sent_at),
         "sends": record.sends,
+        "sentState": record.sent_state,
         "completedAt": iso_utc(record.completed_at),
         "outcome": record.outcome,
         "code": record.code,
@@ -175,6 +184,9 @@ _OUTCOME_WORDS = {
     AuditOutcome.REFUSED_LOCALLY: _("Not sent: refused by the console"),
     AuditOutcome.UNREACHABLE: _("Not delivered: the IPC could not be reached"),
     AuditOutcome.UNKNOWN: _("Unknown: the connection was lost during the call"),
+    AuditOutcome.RAN_LATER: _(
+        "Unknown whether it reached the IPC: the version ran later, perhaps started by someone else"
+    ),
     AuditOutcome.ERROR: _("Failed with an error"),
     "wrong-pin": _("Sign-in failed: wrong PIN"),
     "locked-out": _("Sign-in refused: operator locked out"),
@@ -189,6 +201,7 @@ _OUTCOME_MARKS = {
     AuditOutcome.REFUSED_LOCALLY: "NOT SENT",
     AuditOutcome.UNREACHABLE: "FAILED",
     AuditOutcome.UNKNOWN: "UNKNOWN",
+    AuditOutcome.RAN_LATER: "RAN LATER",
     AuditOutcome.ERROR: "FAILED",
     "wrong-pin": "SIGN-IN",
     "locked-out": "SIGN-IN",
@@ -238,13 +251,13 @@ CREATE INDEX IF NOT EXISTS records_target ON records (target, seq);
 
 _COLUMNS = (
     "seq, id, kind, target, version_id, current_version, operator, created_us, sent_us, completed_us,"
-    " outcome, code, message, resolved_us, resolution, sends"
+    " outcome, code, message, resolved_us, resolution, sends, sent_state"
 )
 
 
 def _row_to_record(row: tuple[Any, ...]) -> AuditRecord:
     (seq, rid, kind, target, version_id, current, operator, created, sent, completed) = row[:10]
-    outcome, code, message, resolved, resolution, sends = row[10:]
+    outcome, code, message, resolved, resolution, sends, sent_state = row[10:]
     created_at = _from_us(created)
     assert created_at is not None
     return AuditRecord(
@@ -264,6 +277,7 @@ def _row_to_record(row: tuple[Any, ...]) -> AuditRecord:
         resolution=resolution,
         sends=sends,
         seq=seq,
+        sent_state=sent_state,
     )
 
 
@@ -355,6 +369,10 @@ class AuditStore:
             for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
                 cur.execute(statement)
             cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            # Added in place (older readers name their columns, so they still read the file).
+            columns = {row[1] for row in cur.execute("PRAGMA table_info(records)")}
+            if "sent_state" not in columns:
+                cur.execute("ALTER TABLE records ADD COLUMN sent_state TEXT")
             self._prune(cur)
 
     @property
@@ -394,16 +412,32 @@ class AuditStore:
             self._after_insert(cur)
         return record_id
 
-    def mark_sent(self, record_id: str) -> None:
-        """Called right before each ApproveUpdate send: the first sets `sent_at`, every one counts in `sends`."""
+    def mark_sent(self, record_id: str, *, sent_state: str | None = None) -> None:
+        """Called right before each ApproveUpdate send: the first sets `sent_at`, every one counts in `sends`.
+
+        `sent_state` is the state the gate allowed the send in; a later read settles an unknown outcome
+        only from a transition away from it (hmi.core.settle).
+        """
         with self._write() as cur:
             cur.execute(
-                "UPDATE records SET sent_us = coalesce(sent_us, ?), sends = sends + 1"
-                " WHERE id = ? AND completed_us IS NULL",
-                (_to_us(self._clock()), record_id),
+                "UPDATE records SET sent_us = coalesce(sent_us, ?), sends = sends + 1,"
+                " sent_state = coalesce(?, sent_state) WHERE id = ? AND completed_us IS NULL",
+                (_to_us(self._clock()), sent_state, record_id),
             )
             if cur.rowcount != 1:
                 raise self._cannot(cur, record_id, "mark_sent")
+
+    def unmark_sent(self, record_id: str) -> None:
+        """Takes back the last `mark_sent` when the gate closed after it and nothing went on the wire."""
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE records SET sends = max(sends - 1, 0),"
+                " sent_us = CASE WHEN sends <= 1 THEN NULL ELSE sent_us END"
+                " WHERE id = ? AND completed_us IS NULL",
+                (record_id,),
+            )
+            if cur.rowcount != 1:
+                raise self._cannot(cur, record_id, "unmark_sent")
 
     def complete(self, record_id: str, *, outcome: str, code: str | None, message: str) -> None:
         """Records the outcome once. A second `complete` for the same record raises UnknownRecord."""
@@ -569,6 +603,10 @@ class AuditStore:
                 raise self._error(exc) from exc
 
     def _error(self, exc: sqlite3.DatabaseError) -> AuditError:
+        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc).lower():
+            return AuditBusy(
+                _("The audit trail {path} is busy (another program is writing to it).").format(path=self._path)
+            )
         if isinstance(exc, sqlite3.OperationalError | sqlite3.IntegrityError):
             return AuditError(_("Cannot write the audit trail {path}: {err}").format(path=self._path, err=exc))
         return _corrupt(self._path, exc)

@@ -36,8 +36,10 @@ SCRYPT_R = 8
 SCRYPT_P = 1
 _SALT_BYTES = 16
 _HASH_BYTES = 32
-# Upper bounds accepted when verifying, so an edited config file cannot make a check take minutes or gigabytes.
-_MAX_N, _MAX_R, _MAX_P = 2**20, 32, 16
+# Upper bounds accepted when verifying, so an edited config file cannot make a check take minutes or gigabytes:
+# what set-pin writes (n=2**14, r=8, p=1: 16 MiB, ~60 ms) with a little headroom (at most 64 MiB, ~4x the time).
+_MAX_N, _MAX_R, _MAX_P = 2**15, 8, 2
+_MAX_COST = 2 * SCRYPT_N * SCRYPT_R * SCRYPT_P * 2  # n*r*p: twice the default n, times p=2 at most
 
 ROLE_OPERATOR = "operator"
 ROLE_VIEWER = "viewer"
@@ -79,11 +81,29 @@ def parse_hash(encoded: str) -> tuple[int, int, int, bytes, bytes] | None:
         salt, digest = bytes.fromhex(parts[4]), bytes.fromhex(parts[5])
     except ValueError:
         return None
-    if not (2 <= n <= _MAX_N and n & (n - 1) == 0 and 1 <= r <= _MAX_R and 1 <= p <= _MAX_P):
+    if not (2 <= n <= _MAX_N and n & (n - 1) == 0 and 1 <= r <= _MAX_R and 1 <= p <= _MAX_P and n * r * p <= _MAX_COST):
         return None
     if not salt or len(digest) < 16:
         return None
     return n, r, p, salt, digest
+
+
+def hash_cost_problem(encoded: str) -> str | None:
+    """A sentence when `encoded` is an scrypt hash whose cost is above the bound, else None."""
+    parts = str(encoded).strip().split("$")
+    if len(parts) != 6 or parts[0] != "scrypt":
+        return None
+    try:
+        n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
+    except ValueError:
+        return None
+    if n <= _MAX_N and r <= _MAX_R and p <= _MAX_P and n * r * p <= _MAX_COST:
+        return None
+    return (
+        f"scrypt cost n={n}, r={r}, p={p} is above what 'ipc-hmi set-pin' writes (n={SCRYPT_N}, r={SCRYPT_R}, "
+        f"p={SCRYPT_P}; accepted up to n={_MAX_N}, r={_MAX_R}, p={_MAX_P}): one PIN check would take too long. "
+        "Set the PIN again with 'ipc-hmi set-pin'"
+    )
 
 
 def is_valid_hash(encoded: str | None) -> bool:

@@ -5,14 +5,20 @@ nothing blocks it. One `ReportUpdateInfo` is in flight at a time; the poll loop,
 re-reads inside `approve()` share one lock. Every state change (each poll result, success or failure,
 and each change of "approval in flight") is published as an immutable `ClientState` to subscribers.
 
-Approval rules (issue 4):
+Approval rules (issues 4 and 9):
 - sent only if `approval_gate(state, clock()).permits(version_id)`: the exact id the IPC offers in
   fresh data, in UPDATE_AVAILABLE or FAULT (a retry); the id sent is always the caller's argument;
+  the gate, the confirmation's age (`opened_at` + `ttl`) and the install-or-retry the operator was
+  asked (`expect_retry`) are checked again right before each send, after every await (audit writes
+  run on a worker thread, so a busy audit file neither freezes the loop nor lets old data through);
 - at most one approval in flight; a second call returns IN_FLIGHT without sending;
 - FAILED_PRECONDITION: the offer changed; re-read and report REFUSED;
-- UNAVAILABLE or DEADLINE_EXCEEDED: the outcome is unknown, so re-read first: that version RUNNING
-  means it was approved; still offered (and fresh) means send it again, at most MAX_RESENDS times;
-  anything else is UNKNOWN, settled in the audit trail by a later poll;
+- an error after which the IPC may have acted (UNAVAILABLE, DEADLINE_EXCEEDED, UNKNOWN, INTERNAL, …):
+  re-read. A transition away from the state it was sent in proves it reached (UPDATE_AVAILABLE(v) to
+  RUNNING(v), FAULT(v) or UP_TO_DATE(v)): APPROVED. A resend happens only after UNAVAILABLE, only
+  from UPDATE_AVAILABLE, and only when the re-read shows exactly that state again (same offered id,
+  same current version): see `hmi.core.settle.may_resend` for why. Anything else is UNKNOWN (exit 6),
+  never a guess; a later read by any ipc-hmi command settles it from what a transition proves;
 - UNAUTHENTICATED or PERMISSION_DENIED: AUTH.
 """
 
@@ -36,15 +42,18 @@ from hmi.core.errors import (
     EXIT_OK,
     EXIT_OTHER,
     EXIT_REFUSED,
+    EXIT_UNKNOWN,
     EXIT_UNREACHABLE,
     describe,
 )
 from hmi.core.i18n import _
 from hmi.core.model import (
+    CONFIRMATION_TTL,
     ClientState,
     Connection,
     GateReason,
     Health,
+    Snapshot,
     UpdateState,
     approval_gate,
     display_id,
@@ -52,6 +61,7 @@ from hmi.core.model import (
 )
 from hmi.core.ports import AuditOutcome
 from hmi.core.security import ChannelSecurity, create_channel, prepare
+from hmi.core.settle import Proof, SentFrom, may_resend, prove, sent_from, settle_later, settle_unresolved
 from hmi.pb.intrinsic_proto.inversion.v1 import inversion_pb2 as pb
 from hmi.pb.intrinsic_proto.inversion.v1 import inversion_pb2_grpc as pb_grpc
 
@@ -71,6 +81,10 @@ RENEW_CHANNEL_AFTER_TIMEOUTS = 2
 _LOST = frozenset({"UNAVAILABLE", "DEADLINE_EXCEEDED"})
 _AUTH = frozenset({"UNAUTHENTICATED", "PERMISSION_DENIED"})
 _REFUSED = frozenset({"FAILED_PRECONDITION", "ABORTED", "ALREADY_EXISTS"})
+# Errors after which the IPC certainly did not act on the request (it was not understood or not taken on).
+# Every other error (UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED, UNKNOWN, INTERNAL, DATA_LOSS, …) leaves the
+# outcome open, so a re-read decides, and an unproven outcome is "unknown" (exit 6), settled later.
+_NOT_APPLIED = frozenset({"INVALID_ARGUMENT", "NOT_FOUND", "OUT_OF_RANGE", "UNIMPLEMENTED", "RESOURCE_EXHAUSTED"})
 
 
 class ApprovalOutcome(enum.StrEnum):
@@ -81,6 +95,7 @@ class ApprovalOutcome(enum.StrEnum):
     UNREACHABLE = "unreachable"  # no connection to the IPC; nothing sent
     UNKNOWN = "unknown"  # sent, but the answer was lost and a re-read did not settle it
     REFUSED_LOCALLY = "refused-locally"  # the console kept it back (signed-in viewer, approvals off); nothing sent
+    EXPIRED = "expired"  # the confirmation was older than its time limit at the moment of sending; nothing sent
     AUTH = "auth"  # not authenticated or not permitted
     ERROR = "error"  # anything else
 
@@ -92,7 +107,8 @@ _EXIT_CODES = {
     ApprovalOutcome.IN_FLIGHT: EXIT_OTHER,
     ApprovalOutcome.REFUSED_LOCALLY: EXIT_REFUSED,
     ApprovalOutcome.UNREACHABLE: EXIT_UNREACHABLE,
-    ApprovalOutcome.UNKNOWN: EXIT_UNREACHABLE,
+    ApprovalOutcome.UNKNOWN: EXIT_UNKNOWN,
+    ApprovalOutcome.EXPIRED: EXIT_REFUSED,
     ApprovalOutcome.AUTH: EXIT_AUTH,
     ApprovalOutcome.ERROR: EXIT_OTHER,
 }
@@ -106,6 +122,7 @@ _AUDIT_OUTCOME: dict[ApprovalOutcome, AuditOutcome] = {
     ApprovalOutcome.REFUSED_LOCALLY: AuditOutcome.REFUSED_LOCALLY,
     ApprovalOutcome.UNREACHABLE: AuditOutcome.UNREACHABLE,
     ApprovalOutcome.UNKNOWN: AuditOutcome.UNKNOWN,
+    ApprovalOutcome.EXPIRED: AuditOutcome.REFUSED_LOCALLY,
     ApprovalOutcome.AUTH: AuditOutcome.ERROR,
     ApprovalOutcome.ERROR: AuditOutcome.ERROR,
 }
@@ -142,7 +159,8 @@ class ApprovalResult:
 
     @property
     def exit_code(self) -> int:
-        """The CLI exit code for this outcome (0 approved, 3 refused, 4 unreachable, 5 auth, 1 other)."""
+        """The CLI exit code: 0 approved, 3 refused/not offered/expired, 4 unreachable (nothing sent), 5 auth,
+        6 sent but the outcome is unknown, 1 other."""
         if self.outcome is ApprovalOutcome.ERROR and self.code:
             return describe(self.code).exit_code or EXIT_OTHER
         return _EXIT_CODES[self.outcome]
@@ -164,11 +182,23 @@ def _display(version_id: str) -> str:
 class _Pending:
     """An approval whose outcome was unknown, waiting for a later poll to settle it."""
 
-    __slots__ = ("since", "version_id")
+    __slots__ = ("sent", "since", "version_id")
 
-    def __init__(self, version_id: str, since: float) -> None:
+    def __init__(self, version_id: str, sent: SentFrom, since: float) -> None:
         self.version_id = version_id
+        self.sent = sent
         self.since = since  # clock() when the attempt ended; only polls received later settle it
+
+
+class _Progress:
+    """How far one approval got: its audit record, how often it went on the wire, and from which state."""
+
+    __slots__ = ("record_id", "sends", "sent_from")
+
+    def __init__(self) -> None:
+        self.record_id: str | None = None
+        self.sends = 0
+        self.sent_from: SentFrom | None = None
 
 
 class UpdaterClient:
@@ -305,7 +335,38 @@ class UpdaterClient:
                 import random
 
                 self._rng = random.Random()
-            await asyncio.sleep(backoff_delay(failures, self.config.poll_interval, self._rng))
+            await self._wait_before_poll(backoff_delay(failures, self.config.poll_interval, self._rng), failures)
+
+    async def _wait_before_poll(self, delay: float, failures: int) -> None:
+        """Sleeps `delay`; while the IPC is unreachable, ends early as soon as the channel is connected again.
+
+        The randomised back-off keeps a broken IPC from being hammered, but once gRPC's own reconnect
+        (attempts at most 500 ms apart, see hmi.core.security) has a connection, the next read goes
+        out at once instead of waiting out the rest of the back-off.
+        """
+        channel = self._channel
+        if failures <= 0 or channel is None:
+            await asyncio.sleep(delay)
+            return
+        loop = asyncio.get_running_loop()
+        end = loop.time() + delay
+        try:
+            state = channel.get_state(try_to_connect=True)
+            while state != grpc.ChannelConnectivity.READY:
+                remaining = end - loop.time()
+                if remaining <= 0:
+                    return
+                await asyncio.wait_for(channel.wait_for_state_change(state), remaining)
+                state = channel.get_state(try_to_connect=True)
+        except TimeoutError:
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a channel that cannot report its state: fall back to the plain back-off
+            log.debug("connectivity wait failed: %s", exc)
+            remaining = end - loop.time()
+            if remaining > 0:
+                await asyncio.sleep(remaining)
 
     async def refresh(self) -> ClientState:
         """One ReportUpdateInfo now (waits for a poll already under way; never two at once)."""
@@ -324,7 +385,9 @@ class UpdaterClient:
                 await self._on_failure("UNKNOWN", f"{type(exc).__name__}: {exc}")
             else:
                 self._on_success(info)
-            return self._state
+            state = self._state
+        await self._settle(state)  # outside the lock: a busy audit file must not hold up the next read
+        return self._state
 
     def _on_success(self, info: pb.UpdateInfo) -> None:
         self._timeouts_in_row = 0
@@ -339,9 +402,7 @@ class UpdaterClient:
         connection = replace(
             self._state.connection, last_ok_at=now, last_attempt_failed=False, error_code=None, error_detail=None
         )
-        state = replace(self._state, snapshot=snapshot, connection=connection)
-        self._settle_pending(state)
-        self._publish(state)
+        self._publish(replace(self._state, snapshot=snapshot, connection=connection))
 
     def _failed_state(self, code: str, detail: str | None) -> ClientState:
         connection = replace(
@@ -362,63 +423,134 @@ class UpdaterClient:
 
     # --- approval ---
 
-    async def approve(self, version_id: str, *, operator: str | None = None) -> ApprovalResult:
-        """Approves exactly `version_id` if the IPC offers exactly it in fresh data. Never raises on RPC errors."""
+    async def approve(
+        self,
+        version_id: str,
+        *,
+        operator: str | None = None,
+        opened_at: float | None = None,
+        ttl: float = CONFIRMATION_TTL,
+        expect_retry: bool | None = None,
+    ) -> ApprovalResult:
+        """Approves exactly `version_id` if the IPC offers exactly it in fresh data. Never raises on RPC errors.
+
+        `opened_at` (this client's clock) is when the operator was shown the confirmation: nothing is sent
+        once it is older than `ttl`. `expect_retry` is what the operator was asked (install, or retry after
+        a fault): nothing is sent if the IPC's state no longer matches it.
+        """
         if self._closed:
             raise RuntimeError("the client is closed")
-        record_id: str | None = None
-        if self._audit is not None:
-            snap = self._state.snapshot
-            try:
-                record_id = self._audit.begin(
-                    target=self.config.target,
-                    version_id=version_id,
-                    current_version=snap.current.version_id if snap and snap.current else None,
-                    operator=operator,
-                )
-            except Exception as exc:
-                log.exception("the audit trail could not record an approval; nothing was sent")
-                return ApprovalResult(
-                    ApprovalOutcome.ERROR,
-                    version_id,
-                    None,
-                    _("The approval could not be recorded, so it was not sent."),
-                    f"audit trail: {type(exc).__name__}: {exc}",
-                    None,
-                    self._state,
-                )
         if self._approving:
+            busy_record, failure = await self._begin(version_id, operator)
+            if failure is not None:
+                return failure
             gate_text = _("An approval is being sent. Wait for its result.")
-            return self._finish(record_id, ApprovalOutcome.IN_FLIGHT, version_id, None, gate_text, "nothing sent")
-        local = self._local_refusal(version_id)
-        if local is not None:
-            outcome, code, message, detail = local
-            return self._finish(record_id, outcome, version_id, code, message, detail)
-
+            return await self._finish(
+                busy_record, ApprovalOutcome.IN_FLIGHT, version_id, None, gate_text, "nothing sent"
+            )
+        # In flight from here on, before the first await, so a second call cannot slip in.
         self._approving = True
         self._publish(replace(self._state, approval_in_flight=True))
+        progress = _Progress()
         result: tuple[ApprovalOutcome, str | None, str, str, int] | None = None
+        record_id: str | None = None
         try:
-            result = await self._send(record_id, version_id)
+            record_id, failure = await self._begin(version_id, operator)
+            if failure is not None:
+                return failure
+            progress.record_id = record_id
+            result = await self._send(progress, version_id, opened_at, ttl, expect_retry)
         finally:
             self._approving = False
             self._publish(replace(self._state, approval_in_flight=False))
-            if result is None:  # cancelled or crashed mid-call: what the IPC did is unknown
-                self._finish(
-                    record_id,
-                    ApprovalOutcome.UNKNOWN,
+            if result is None and progress.record_id is not None:  # cancelled or crashed mid-call
+                self._finish_now(
+                    progress.record_id,
+                    ApprovalOutcome.UNKNOWN if progress.sends else ApprovalOutcome.ERROR,
                     version_id,
                     "CANCELLED",
-                    _("The approval was interrupted; check the IPC's state."),
+                    _("The approval was interrupted; check the IPC's state.")
+                    if progress.sends
+                    else _("The approval was interrupted before it was sent."),
                     "approval task cancelled",
-                    sent=True,
+                    sends=progress.sends,
+                    sent=progress.sent_from,
                 )
         outcome, code, message, detail, sends = result
-        return self._finish(record_id, outcome, version_id, code, message, detail, sends=sends)
+        return await self._finish(
+            record_id, outcome, version_id, code, message, detail, sends=sends, sent=progress.sent_from
+        )
+
+    async def _begin(self, version_id: str, operator: str | None) -> tuple[str | None, ApprovalResult | None]:
+        """The audit record, written on a worker thread (a busy file must not freeze the screen)."""
+        if self._audit is None:
+            return None, None
+        snap = self._state.snapshot
+        try:
+            record_id = await asyncio.to_thread(
+                self._audit.begin,
+                target=self.config.target,
+                version_id=version_id,
+                current_version=snap.current.version_id if snap and snap.current else None,
+                operator=operator,
+            )
+        except Exception as exc:
+            log.warning("the audit trail could not record an approval; nothing was sent: %s", exc)
+            return None, ApprovalResult(
+                ApprovalOutcome.ERROR,
+                version_id,
+                None,
+                _audit_failure_text(exc),
+                f"audit trail: {type(exc).__name__}: {exc}",
+                None,
+                self._state,
+            )
+        return record_id, None
+
+    def _send_refusal(
+        self, version_id: str, opened_at: float | None, ttl: float, expected: SentFrom | None, expect_retry: bool | None
+    ) -> tuple[ApprovalOutcome, str | None, str, str] | None:
+        """Why nothing may be sent at this very moment, or None. Called right before each send, after every await."""
+        now = self._clock()
+        if opened_at is not None and not (0.0 <= now - opened_at <= ttl):
+            return (
+                ApprovalOutcome.EXPIRED,
+                None,
+                _("The confirmation was open too long ({s:.0f} s). Nothing was sent; check the version again.").format(
+                    s=ttl
+                ),
+                f"confirmation opened {now - opened_at:.3f} s before the send; limit {ttl:g} s",
+            )
+        local = self._local_refusal(version_id)
+        if local is not None:
+            return local
+        current = sent_from(self._state.snapshot)
+        if expect_retry is not None and current is not None and current.is_retry != expect_retry:
+            asked = _display(version_id)
+            if current.is_retry:
+                text = _("The update of {v} failed meanwhile (FAULT). Nothing was sent: review it, then retry.")
+            else:
+                text = _("The IPC's state changed: {v} is now offered as a new install, not a retry. Nothing was sent.")
+            return (
+                ApprovalOutcome.NOT_OFFERED,
+                None,
+                text.format(v=asked),
+                f"expected retry={expect_retry}, state {current.state}",
+            )
+        if expected is not None and current != expected:
+            return (
+                ApprovalOutcome.NOT_OFFERED,
+                None,
+                _("The IPC's state changed since the approval was confirmed. {v} was not sent again.").format(
+                    v=_display(version_id)
+                ),
+                f"sent from {expected}, now {current}",
+            )
+        return None
 
     def _local_refusal(self, version_id: str) -> tuple[ApprovalOutcome, str | None, str, str] | None:
         """Why nothing may be sent now, or None when the gate permits exactly this version."""
-        state = self._state
+        state = replace(self._state, approval_in_flight=False)  # our own approval is the one in flight
         now = self._clock()
         gate = approval_gate(state, now)
         if gate.permits(version_id):
@@ -463,26 +595,55 @@ class UpdaterClient:
             f"requested {version_id!r}; gate: {gate.reason}",
         )
 
-    async def _send(self, record_id: str | None, version_id: str) -> tuple[ApprovalOutcome, str | None, str, str, int]:
+    async def _send(
+        self,
+        progress: _Progress,
+        version_id: str,
+        opened_at: float | None,
+        ttl: float,
+        expect_retry: bool | None,
+    ) -> tuple[ApprovalOutcome, str | None, str, str, int]:
+        """The send loop. See hmi.core.settle for the resend rule and what a re-read proves."""
         stub = self._ensure_stub()
         request = pb.ApproveUpdateRequest(approved=pb.IntrinsicVersion(version_id=version_id))
         asked = _display(version_id)
-        sends = 0
+        record_id = progress.record_id
+        last: tuple[str, str] | None = None  # (code, detail) of the last lost answer
         while True:
-            if record_id is not None and self._audit is not None:
+            expected = progress.sent_from
+            refusal = self._send_refusal(version_id, opened_at, ttl, expected, expect_retry)
+            if refusal is None and record_id is not None and self._audit is not None:
+                here = sent_from(self._state.snapshot)
                 try:
-                    self._audit.mark_sent(record_id)
-                except Exception as exc:
-                    log.exception("the audit trail could not mark an approval as sent; not sending")
-                    outcome = ApprovalOutcome.ERROR if sends == 0 else ApprovalOutcome.UNKNOWN
-                    return (
-                        outcome,
-                        None,
-                        _("The approval could not be recorded, so it was not sent."),
-                        f"audit trail: {type(exc).__name__}: {exc}",
-                        sends,
+                    await asyncio.to_thread(
+                        self._audit.mark_sent, record_id, sent_state=here.encode() if here else None
                     )
-            sends += 1
+                except Exception as exc:
+                    log.warning("the audit trail could not mark an approval as sent; not sending: %s", exc)
+                    if progress.sends == 0:
+                        return (
+                            ApprovalOutcome.ERROR,
+                            None,
+                            _audit_failure_text(exc),
+                            f"audit trail: {type(exc).__name__}: {exc}",
+                            0,
+                        )
+                    return self._unknown(version_id, last, progress.sends, "the audit trail could not record a resend")
+                # The state may have changed while the audit trail was written: check again, right before the send.
+                refusal = self._send_refusal(version_id, opened_at, ttl, expected, expect_retry)
+                if refusal is not None:
+                    with contextlib.suppress(Exception):
+                        await asyncio.to_thread(self._audit.unmark_sent, record_id)
+            if refusal is not None:
+                if progress.sends == 0:
+                    outcome, code, message, detail = refusal
+                    return outcome, code, message, detail, 0
+                return self._unknown(version_id, last, progress.sends, f"no resend: {refusal[3]}")
+            if progress.sent_from is None:
+                progress.sent_from = sent_from(self._state.snapshot)
+            sent = progress.sent_from
+            assert sent is not None  # the gate permitted it, so something is offered
+            progress.sends += 1
             try:
                 await stub.ApproveUpdate(request, timeout=self.config.deadline, metadata=self._metadata)
             except grpc.aio.AioRpcError as exc:
@@ -492,13 +653,13 @@ class UpdaterClient:
             except Exception as exc:
                 code, server_detail = "UNKNOWN", f"{type(exc).__name__}: {exc}"
             else:
-                await self.refresh()
+                state = await self.refresh()
                 return (
                     ApprovalOutcome.APPROVED,
                     "OK",
-                    _("Approved {v}. The IPC is installing it.").format(v=asked),
-                    f"ApproveUpdate OK after {sends} send(s)",
-                    sends,
+                    _approved_text(asked, state.snapshot if not state.connection.last_attempt_failed else None),
+                    f"ApproveUpdate OK after {progress.sends} send(s)",
+                    progress.sends,
                 )
             text = describe(code)
             detail = text.with_detail(server_detail)
@@ -510,53 +671,45 @@ class UpdaterClient:
                     message += " " + _("The IPC now offers {offered}, not {asked}.").format(
                         offered=offered.display_id, asked=asked
                     )
-                return ApprovalOutcome.REFUSED, code, message, detail, sends
+                return ApprovalOutcome.REFUSED, code, message, detail, progress.sends
             if code in _AUTH:
-                return ApprovalOutcome.AUTH, code, text.operator, detail, sends
-            if code in _LOST:
-                state = await self.refresh()
-                snap = state.snapshot
-                read_ok = not state.connection.last_attempt_failed and snap is not None
-                if (
-                    read_ok
-                    and snap is not None
-                    and snap.state is UpdateState.RUNNING
-                    and snap.available is not None
-                    and snap.available.version_id == version_id
-                ):
-                    return (
-                        ApprovalOutcome.APPROVED,
-                        code,
-                        _("Approved {v}. The IPC is installing it.").format(v=asked),
-                        f"{detail}; a re-read shows {version_id!r} running",
-                        sends,
-                    )
-                gate = approval_gate(replace(state, approval_in_flight=False), self._clock())
-                if read_ok and gate.permits(version_id) and sends <= MAX_RESENDS:
-                    log.info("approval of %r: %s; still offered, sending again", version_id, code)
-                    continue
+                return ApprovalOutcome.AUTH, code, text.operator, detail, progress.sends
+            if code in _NOT_APPLIED:
+                await self.refresh()
+                return ApprovalOutcome.ERROR, code, text.operator, detail, progress.sends
+            # Lost answer, or an error after which the IPC may have acted: only a re-read can tell.
+            last = (code, detail)
+            state = await self.refresh()
+            read = None if state.connection.last_attempt_failed else state.snapshot
+            proof = prove(sent, read)
+            if proof is Proof.REACHED:
+                assert read is not None
                 return (
-                    ApprovalOutcome.UNKNOWN,
+                    ApprovalOutcome.APPROVED,
                     code,
-                    _("{reason} It is not known whether {v} was approved; check the IPC's state.").format(
-                        reason=text.operator, v=asked
-                    ),
-                    f"{detail}; after {sends} send(s) a re-read "
-                    + ("failed" if not read_ok else f"shows {snap.state_name if snap else '?'}"),
-                    sends,
+                    _approved_text(asked, read),
+                    f"{detail}; a re-read shows {read.state_name} for {version_id!r}: it reached the IPC",
+                    progress.sends,
                 )
-            if code == "CANCELLED":
-                return (
-                    ApprovalOutcome.UNKNOWN,
-                    code,
-                    _("The approval was interrupted; check the IPC's state."),
-                    detail,
-                    sends,
-                )
-            await self.refresh()
-            return ApprovalOutcome.ERROR, code, text.operator, detail, sends
+            if may_resend(sent, read, code) and progress.sends <= MAX_RESENDS:
+                log.info("approval of %r: %s; the IPC shows the state it was sent in, sending again", version_id, code)
+                continue
+            reread = "failed" if read is None else f"shows {read.state_name}"
+            return self._unknown(version_id, last, progress.sends, f"a re-read {reread}")
 
-    def _finish(
+    def _unknown(
+        self, version_id: str, last: tuple[str, str] | None, sends: int, why: str
+    ) -> tuple[ApprovalOutcome, str | None, str, str, int]:
+        code, detail = last if last is not None else ("UNKNOWN", "")
+        if code == "CANCELLED":
+            message = _("The approval was interrupted; check the IPC's state.")
+        else:
+            message = _("{reason} It is not known whether {v} was approved; check the IPC's state.").format(
+                reason=describe(code).operator, v=_display(version_id)
+            )
+        return ApprovalOutcome.UNKNOWN, code, message, f"{detail}; after {sends} send(s) {why}", sends
+
+    async def _finish(
         self,
         record_id: str | None,
         outcome: ApprovalOutcome,
@@ -566,41 +719,80 @@ class UpdaterClient:
         detail: str,
         *,
         sends: int = 0,
-        sent: bool = False,
+        sent: SentFrom | None = None,
     ) -> ApprovalResult:
         if record_id is not None and self._audit is not None:
             try:
-                self._audit.complete(record_id, outcome=audit_outcome(outcome), code=code, message=message)
+                await asyncio.to_thread(
+                    self._audit.complete, record_id, outcome=audit_outcome(outcome), code=code, message=message
+                )
             except Exception:
                 log.exception("the audit trail could not record the outcome of %s", record_id)
-            if outcome is ApprovalOutcome.UNKNOWN and (sends or sent):
-                self._pending[record_id] = _Pending(version_id, self._clock())
+            self._remember_unknown(record_id, outcome, version_id, sends, sent)
         return ApprovalResult(outcome, version_id, code, message, detail, record_id, self._state, sends)
 
-    def _settle_pending(self, state: ClientState) -> None:
-        """Settles unknown approvals from a fresh snapshot received after them."""
+    def _finish_now(
+        self,
+        record_id: str,
+        outcome: ApprovalOutcome,
+        version_id: str,
+        code: str | None,
+        message: str,
+        detail: str,
+        *,
+        sends: int,
+        sent: SentFrom | None,
+    ) -> None:
+        """The same as _finish, synchronously: for a cancelled approval, where awaiting is no longer possible."""
+        if self._audit is None:
+            return
+        try:
+            self._audit.complete(record_id, outcome=audit_outcome(outcome), code=code, message=message)
+        except Exception:
+            log.exception("the audit trail could not record the outcome of %s", record_id)
+        self._remember_unknown(record_id, outcome, version_id, sends, sent)
+
+    def _remember_unknown(
+        self, record_id: str, outcome: ApprovalOutcome, version_id: str, sends: int, sent: SentFrom | None
+    ) -> None:
+        # A sink that lists its unresolved records (AuditStore) is asked on every read; others are remembered here.
+        if outcome is ApprovalOutcome.UNKNOWN and sends and sent is not None and not hasattr(self._audit, "unresolved"):
+            self._pending[record_id] = _Pending(version_id, sent, self._clock())
+
+    async def _settle(self, state: ClientState) -> None:
+        """Settles unknown approvals (this process's and, from the audit store, any process's) from a fresh read."""
         snap = state.snapshot
-        if not self._pending or snap is None or self._audit is None:
+        if self._audit is None or snap is None or state.connection.last_attempt_failed:
             return
         for record_id, pending in list(self._pending.items()):
             if snap.received_at <= pending.since:
                 continue
-            v = pending.version_id
-            shown = _display(v)
-            if snap.state is UpdateState.RUNNING and snap.available is not None and snap.available.version_id == v:
-                outcome = "approved"
-                message = _("A later read shows {v} running: the approval reached the IPC.").format(v=shown)
-            elif snap.state is UpdateState.UP_TO_DATE and snap.current is not None and snap.current.version_id == v:
-                outcome = "approved"
-                message = _("A later read shows {v} installed: the approval reached the IPC.").format(v=shown)
-            elif snap.offered is not None and snap.offered.version_id == v:
-                outcome = "unreachable"
-                message = _("A later read shows {v} still offered: the approval did not reach the IPC.").format(v=shown)
-            else:
-                outcome = "unreachable"
-                message = _("A later read shows {state}: {v} was not approved.").format(state=snap.state_name, v=shown)
+            settlement = settle_later(pending.sent, snap, _display(pending.version_id))
+            if settlement is None:
+                continue
             del self._pending[record_id]
             try:
-                self._audit.resolve(record_id, outcome=outcome, message=message)
+                await asyncio.to_thread(
+                    self._audit.resolve, record_id, outcome=settlement.outcome, message=settlement.message
+                )
             except Exception:
                 log.exception("the audit trail could not settle %s", record_id)
+        if hasattr(self._audit, "unresolved"):
+            try:
+                await asyncio.to_thread(settle_unresolved, self._audit, self.config.target, snap, _display)
+            except Exception as exc:
+                log.warning("could not settle earlier approvals from the audit trail: %s", exc)
+
+
+def _approved_text(asked: str, read: Snapshot | None) -> str:
+    if read is not None and read.state is UpdateState.FAULT:
+        return _("Approved {v}, but the update failed at once: the IPC reports a fault.").format(v=asked)
+    return _("Approved {v}. The IPC is installing it.").format(v=asked)
+
+
+def _audit_failure_text(exc: BaseException) -> str:
+    from hmi.core.audit import AuditBusy  # lazy: the client does not need the store module otherwise
+
+    if isinstance(exc, AuditBusy):
+        return _("Audit trail busy: another program is writing to it. The approval was not sent; try again.")
+    return _("The approval could not be recorded, so it was not sent.")

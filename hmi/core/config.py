@@ -355,6 +355,12 @@ def _operators(value: Any, path: Path) -> tuple[OperatorEntry, ...]:
         pin_hash = entry.get("pin_hash")
         if pin_hash is not None and not isinstance(pin_hash, str):
             raise ConfigError(f'{where}: pin_hash: expected a string such as "scrypt$…", got {pin_hash!r}')
+        if pin_hash is not None:
+            from hmi.core.auth import hash_cost_problem  # lazy: only a config with operators needs it
+
+            problem = hash_cost_problem(pin_hash)
+            if problem is not None:
+                raise ConfigError(f"{where}: pin_hash: {problem}")
         result.append(OperatorEntry(name=name, role=role, pin_hash=pin_hash))
     return tuple(result)
 

@@ -19,6 +19,20 @@ EXIT_USAGE = 2
 EXIT_REFUSED = 3
 EXIT_UNREACHABLE = 4
 EXIT_AUTH = 5
+EXIT_UNKNOWN = 6  # approve: sent, but the outcome is unknown (4 always means nothing was sent)
+
+# What each exit code means, for --help and the README (one place; `ipc-hmi approve --help` repeats it).
+EXIT_MEANINGS: dict[int, str] = {
+    EXIT_OK: _("approved (report: the IPC answered)"),
+    EXIT_OTHER: _("anything else (also: answered 'no' at the prompt)"),
+    EXIT_USAGE: _("usage or config error"),
+    EXIT_REFUSED: _("refused by the IPC or not offered, or the confirmation expired; nothing took effect"),
+    EXIT_UNREACHABLE: _("the IPC cannot be reached or did not answer in time; nothing was sent"),
+    EXIT_AUTH: _("not authenticated or not permitted"),
+    EXIT_UNKNOWN: _(
+        "sent, but the outcome is unknown (the answer was lost); do not simply retry: check 'ipc-hmi report'"
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)

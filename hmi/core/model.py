@@ -28,6 +28,10 @@ DISPLAY_ID_MAX = 120
 DESCRIPTION_MAX = 300
 NOTES_PREVIEW_CHARS = 600
 NOTES_PREVIEW_LINES = 12
+# How long a confirmation (the console's sheet, the CLI's [y/N] prompt) stays valid, in seconds. The
+# opening time travels with the intent, and the window, the controller and the client each refuse an
+# intent older than this at the moment they act on it.
+CONFIRMATION_TTL = 60.0
 
 # C0/C1 controls, DEL, and bidi overrides/isolates that can make a version id read
 # differently from what it is. Newlines and tabs are kept in notes only.
@@ -260,6 +264,22 @@ class ClientState:
     snapshot: Snapshot | None
     connection: Connection
     approval_in_flight: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalIntent:
+    """ "Approve exactly this", as a widget emits it: a Python object, so the id never passes through a Qt string.
+
+    (PySide6 6.11's Signal(str) drops a leading U+FEFF and a leading U+FFFE byte-swaps the whole string.)
+    `opened_at` is when the confirmation opened (the console's clock); `is_retry` what the operator was asked.
+    """
+
+    version_id: str
+    opened_at: float | None = None
+    is_retry: bool | None = None
+
+    def expired(self, now: float, ttl: float = CONFIRMATION_TTL) -> bool:
+        return self.opened_at is not None and not (0.0 <= now - self.opened_at <= ttl)
 
 
 class GateReason(enum.StrEnum):

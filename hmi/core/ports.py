@@ -15,6 +15,7 @@ class AuditOutcome(enum.StrEnum):
     UNREACHABLE = "unreachable"
     UNKNOWN = "unknown"  # the connection was lost mid-call; settled later with `resolve`
     ERROR = "error"
+    RAN_LATER = "ran-later"  # settles an "unknown" only: v ran later, perhaps started by someone else
 
 
 class AuditSink(Protocol):
@@ -23,7 +24,10 @@ class AuditSink(Protocol):
     The approval path calls, in order: `begin` before anything is checked or
     sent, `mark_sent` right before the ApproveUpdate call goes on the wire, and
     `complete` once with the outcome. An outcome of "unknown" (the connection
-    was lost mid-call) is later settled with `resolve` from the next poll.
+    was lost mid-call) is later settled with `resolve` from the next read that
+    proves something (hmi.core.settle); a sink that can list its unresolved
+    records (`unresolved(target)`, as AuditStore does) lets any process settle
+    them, not only the one that wrote them.
     Outcomes: AuditOutcome.
     """
 
@@ -39,7 +43,13 @@ class AuditSink(Protocol):
         """Stores a new record and returns its id."""
         ...
 
-    def mark_sent(self, record_id: str) -> None: ...
+    def mark_sent(self, record_id: str, *, sent_state: str | None = None) -> None:
+        """Right before a send; `sent_state` is the state the gate allowed it in (hmi.core.settle)."""
+        ...
+
+    def unmark_sent(self, record_id: str) -> None:
+        """Takes back the last mark_sent: the gate closed after it and nothing went on the wire."""
+        ...
 
     def complete(self, record_id: str, *, outcome: str, code: str | None, message: str) -> None: ...
 

@@ -31,9 +31,9 @@ from hmi.core.client import ApprovalOutcome, ApprovalResult
 from hmi.core.config import AppConfig, ClientConfig
 from hmi.core.errors import describe
 from hmi.core.i18n import _
-from hmi.core.model import ClientState, approval_gate
+from hmi.core.model import CONFIRMATION_TTL, ApprovalIntent, ClientState, approval_gate
 from hmi.core.ports import AuditOutcome
-from hmi.ui.presenter import SIGN_IN_TO_APPROVE, VIEWERS_CANNOT_APPROVE, not_sent
+from hmi.ui.presenter import CONFIRMATION_TOO_OLD, SIGN_IN_TO_APPROVE, VIEWERS_CANNOT_APPROVE, not_sent
 
 if TYPE_CHECKING:
     from hmi.core.auth import Operator, SignIn, SignInResult
@@ -79,7 +79,7 @@ def next_release(version_ids: list[str]) -> str:
 
 class ConsoleController(QObject):
     stateChanged = Signal(object)
-    approvalStarted = Signal(str)
+    approvalStarted = Signal(object)  # the version id, as a Python str
     approvalFinished = Signal(object)
     demoFinished = Signal(str, bool, str)
     firstData = Signal()
@@ -215,8 +215,13 @@ class ConsoleController(QObject):
             log.error("console task %s failed", task.get_name(), exc_info=task.exception())
 
     # -- intents ---------------------------------------------------------------------------------------------
-    def request_approval(self, version_id: str) -> bool:
-        """Approve exactly `version_id`, if the core allows it now. Returns True when a call was started."""
+    def request_approval(self, intent: ApprovalIntent | str) -> bool:
+        """Approve exactly the intent's version id, if the core allows it now. Returns True when a call was started.
+
+        A plain str is an intent without a confirmation time (a test or a script)."""
+        if isinstance(intent, str):
+            intent = ApprovalIntent(intent)
+        version_id = intent.version_id
         if self.client is None or self._closed:
             return False
         if self.approval_running:
@@ -238,19 +243,27 @@ class ConsoleController(QObject):
                 )
                 return False
             operator = signed_in.name
+        if intent.expired(self._clock(), CONFIRMATION_TTL):
+            self.approvalFinished.emit(
+                ApprovalResult.local(version_id, not_sent(CONFIRMATION_TOO_OLD, version_id), self.client.state)
+            )
+            return False
         gate = approval_gate(self.client.state, self._clock())
         if not gate.permits(version_id):
             self.approvalFinished.emit(
                 ApprovalResult.local(version_id, not_sent(gate.text, version_id), self.client.state)
             )
             return False
-        self._approval = self._spawn(self._approve(version_id, operator), "approve")
+        self._approval = self._spawn(self._approve(intent, operator), "approve")
         return True
 
-    async def _approve(self, version_id: str, operator: str | None) -> None:
+    async def _approve(self, intent: ApprovalIntent, operator: str | None) -> None:
+        version_id = intent.version_id
         self.approvalStarted.emit(version_id)
         try:
-            result = await self.client.approve(version_id, operator=operator)
+            result = await self.client.approve(
+                version_id, operator=operator, opened_at=intent.opened_at, expect_retry=intent.is_retry
+            )
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the client promises not to raise on RPC errors; anything else is a bug

@@ -145,10 +145,22 @@ def result_notice(result: ApprovalResult, state: ClientState | None) -> Notice:
     version = sentence_id(result.version_id, snap)
     message = result.message
     outcome = result.outcome
-    if outcome is ApprovalOutcome.APPROVED:
+    if (
+        outcome is ApprovalOutcome.APPROVED
+        and result.state.snapshot
+        and result.state.snapshot.state is UpdateState.FAULT
+    ):
+        icon, severity = "warning", Severity.ATTENTION  # it reached the IPC and failed at once: say so
+        text = message
+    elif outcome is ApprovalOutcome.APPROVED:
         icon, severity = "success", Severity.NORMAL
         text = _("Approved {v}. The update starts; this screen follows it.").format(v=version)
-    elif outcome in (ApprovalOutcome.REFUSED, ApprovalOutcome.NOT_OFFERED, ApprovalOutcome.REFUSED_LOCALLY):
+    elif outcome in (
+        ApprovalOutcome.REFUSED,
+        ApprovalOutcome.NOT_OFFERED,
+        ApprovalOutcome.REFUSED_LOCALLY,
+        ApprovalOutcome.EXPIRED,
+    ):
         icon, severity = "info", Severity.ATTENTION
         text = _("Not installed: {why} Review what is offered now before approving.").format(
             why=message or _("the IPC refused the approval.")

@@ -26,14 +26,14 @@ from PySide6.QtWidgets import (
 )
 
 from hmi.core.i18n import _
-from hmi.core.model import DISPLAY_ID_MAX, Version, clean_line
+from hmi.core.model import CONFIRMATION_TTL, DISPLAY_ID_MAX, ApprovalIntent, Version, clean_line
 from hmi.ui import theme
 from hmi.ui.widgets import ElideButton, ElideLabel, HoldButton, IconLabel, NotesView, WrapLabel
 
 if TYPE_CHECKING:
     from hmi.ui.pin_pad import PinPad
 
-SHEET_TIMEOUT = 60.0
+SHEET_TIMEOUT = CONFIRMATION_TTL
 HOLD_SECONDS = 1.5
 # A version id longer than this is shown up to here, with a sentence saying so (a hostile IPC
 # could send megabytes; laying that out would freeze the screen).
@@ -149,7 +149,7 @@ class ConfirmSheet(Overlay):
     the digits when they are submitted and whenever the sheet closes.
     """
 
-    confirmed = Signal(str)  # the exact version id this sheet showed
+    confirmed = Signal(object)  # ApprovalIntent: the exact version id this sheet showed, its opening time
     cancelled = Signal()
     pinSubmitted = Signal(str, str)  # (operator name, PIN): handed straight to the sign-in check
     operatorChosen = Signal(str)
@@ -161,6 +161,7 @@ class ConfirmSheet(Overlay):
         self.setAccessibleName(_("Confirm the update"))
         self._version: Version | None = None
         self.opened_at = 0.0
+        self._is_retry = False
         self._unrecorded = False
         self._compact = False
         self.signin_page: QWidget | None = None
@@ -316,9 +317,15 @@ class ConfirmSheet(Overlay):
     def present(self, version: Version, current: str, *, is_retry: bool, opened_at: float) -> None:
         self._version = version
         self.opened_at = opened_at
-        shown = version.version_id if not version.display_differs else visible_id(version.version_id)
+        self._is_retry = is_retry
+        # Always spelled out, not only when the display form differs: U+00AD, U+2060, NBSP, tag characters
+        # and noncharacters pass clean_line unchanged but are invisible or look like something else.
+        shown = visible_id(version.version_id)
         warnings = []
-        if clean_line(version.version_id, len(version.version_id) + 1) != version.version_id:
+        if (
+            shown != version.version_id
+            or clean_line(version.version_id, len(version.version_id) + 1) != version.version_id
+        ):
             warnings.append(
                 _("This version id contains hidden characters (invisible ones are spelled out as ⟨U+…⟩). "
                   "The IPC receives it exactly as it sent it. Ask a technician if this is unexpected.")
@@ -583,7 +590,7 @@ class ConfirmSheet(Overlay):
         if version is None or not self.isVisible():
             return
         self.hide()
-        self.confirmed.emit(version.version_id)
+        self.confirmed.emit(ApprovalIntent(version.version_id, self.opened_at, self._is_retry))
 
     def escape(self) -> None:
         self._cancel()

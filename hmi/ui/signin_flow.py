@@ -62,12 +62,12 @@ class SignInFlow(QObject):
         operator: who the screen shows as signed in, as last reported (`set_operator`).
 
     Signals:
-        viewerRefused(version_id, name): a signed-in viewer tried to approve.
+        viewerRefused(version_id, name): a signed-in viewer tried to approve (Python str both, never QString).
         noted(text): a sentence for the timeline ("Anna signed in (operator).").
         operatorChanged(operator): the operator shown changed; the window re-renders.
     """
 
-    viewerRefused = Signal(str, str)
+    viewerRefused = Signal(object, object)
     noted = Signal(str)
     operatorChanged = Signal(object)
 

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QApplication, QHBoxLayout, QMainWindow, QVBoxLayou
 
 from hmi.core.client import ApprovalResult
 from hmi.core.i18n import _
-from hmi.core.model import ClientState, Health, approval_gate
+from hmi.core.model import ApprovalIntent, ClientState, Health, approval_gate
 from hmi.core.view import Headline, Severity, headline, version_text
 from hmi.ui import presenter as present
 from hmi.ui import theme
@@ -46,19 +46,19 @@ class ConsoleWindow(QMainWindow):
     sheet (and history_sheet, exit_sheet, demo_drawer).
 
     Signals:
-        approveRequested(version id): a confirmed approval of exactly that id.
+        approveRequested(ApprovalIntent): a confirmed approval (never a Qt string: ids arrive byte for byte).
         refreshRequested, demoAction(str), closing, ticked (every second, before the re-render),
-        historyRequested, signOutRequested, viewerRefused(version id, name).
+        historyRequested, signOutRequested, viewerRefused(version id, name) as Python str.
     """
 
-    approveRequested = Signal(str)
+    approveRequested = Signal(object)
     refreshRequested = Signal()
     demoAction = Signal(str)
     closing = Signal()
     ticked = Signal()
     historyRequested = Signal()
     signOutRequested = Signal()
-    viewerRefused = Signal(str, str)
+    viewerRefused = Signal(object, object)
 
     def __init__(
         self,
@@ -301,19 +301,21 @@ class ConsoleWindow(QMainWindow):
         self._render()
         return True
 
-    def _on_confirmed(self, version_id: str) -> None:
+    def _on_confirmed(self, intent: ApprovalIntent) -> None:
         self._focus_main()
-        # Checked again here (the controller checks once more): a hold that ends after the data went
-        # stale or the offer changed sends nothing.
+        # Checked again here (the controller and the client check once more): a hold that ends after the data
+        # went stale, the offer changed or the confirmation's time ran out sends nothing.
         state, now = self._state, self._clock()
-        if state is None or not approval_gate(state, now).permits(version_id) or self._sending is not None:
+        if intent.expired(now, self._sheet_timeout):
+            self.show_message("info", present.NOTHING_SENT_TOO_OLD)
+        elif state is None or not approval_gate(state, now).permits(intent.version_id) or self._sending is not None:
             self.show_message("info", present.NOTHING_SENT_CHANGED)
         elif self._approvals_off:
             self._render()
         else:
-            self._sending = version_id
+            self._sending = intent.version_id
             self._render()
-            self.approveRequested.emit(version_id)
+            self.approveRequested.emit(intent)
 
     def dismiss_notice(self) -> None:
         self._notice = None

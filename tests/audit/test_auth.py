@@ -278,3 +278,22 @@ def test_from_config_duck_types_the_app_config(entries, clock) -> None:
 def test_duplicate_names_are_refused(clock) -> None:
     with pytest.raises(ValueError, match="twice"):
         SignIn([Entry("a", "operator", None), Entry("a", "viewer", None)], idle_timeout=10, clock=clock)
+
+
+def test_scrypt_cost_is_bounded_to_what_set_pin_writes_with_a_little_headroom(tmp_path) -> None:
+    """Issue 9: the parser accepted n=2**20, r=32, p=16 (minutes and gigabytes for one PIN check on the GUI thread)."""
+    from hmi.core import auth
+    from hmi.core.config import ConfigError, load_config
+
+    assert auth.hash_cost_problem(auth.hash_pin("1234")) is None  # what set-pin writes is accepted
+    assert auth.parse_hash(auth.hash_pin("1234", n=2**15)) is not None  # the headroom
+    heavy = "scrypt$1048576$32$16$00ff$" + "00" * 32
+    assert auth.parse_hash(heavy) is None and not auth.verify_pin("1234", heavy)
+    problem = auth.hash_cost_problem(heavy)
+    assert problem is not None and "set-pin" in problem
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[signin]\nenabled = true\n[[operators]]\nname = "anna"\nrole = "operator"\npin_hash = "{heavy}"\n')
+    import argparse
+
+    with pytest.raises(ConfigError, match="above what 'ipc-hmi set-pin' writes"):
+        load_config(argparse.Namespace(config=str(cfg)), environ={})

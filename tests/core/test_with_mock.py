@@ -179,6 +179,7 @@ def test_mock_killed_and_restarted_online_offline_online() -> None:
             await asyncio.to_thread(kill9, procs[0])  # no goodbye to the client
             for _ in range(500):
                 if client.state.connection.health(time.monotonic()) is Health.OFFLINE:
+                    record(client.state)  # health is a function of time: seen now, even between two publishes
                     break
                 await asyncio.sleep(0.02)
             assert client.state.connection.error_code in ("UNAVAILABLE", "DEADLINE_EXCEEDED")
@@ -198,6 +199,7 @@ def test_mock_killed_and_restarted_online_offline_online() -> None:
         for proc in procs:
             proc.stop()
     first = healths.index(Health.ONLINE)
+    assert Health.OFFLINE in healths[first:], healths
     offline = healths.index(Health.OFFLINE, first)
     assert Health.ONLINE in healths[offline:], healths
 

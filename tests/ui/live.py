@@ -94,7 +94,11 @@ async def approve_on_screen(live: Live) -> str:
     """Taps Install, checks the sheet, holds the confirm button until it fires; returns the id sent."""
     window = live.window
     sent: list[str] = []
-    window.approveRequested.connect(sent.append)
+
+    def record(intent: Any) -> None:
+        sent.append(intent.version_id)
+
+    window.approveRequested.connect(record)
     try:
         await until(window.version_panel.approve_button.isEnabled, 10, "Install to be enabled")
         QTest.mouseClick(window.version_panel.approve_button, Qt.MouseButton.LeftButton)
@@ -104,7 +108,7 @@ async def approve_on_screen(live: Live) -> str:
         await until(lambda: bool(sent) or not window.sheet.isVisible(), 5, "the hold to complete")
         QTest.mouseRelease(button, Qt.MouseButton.LeftButton)
     finally:
-        window.approveRequested.disconnect(sent.append)
+        window.approveRequested.disconnect(record)
     assert sent, f"nothing sent; notice: {window.notice()}"
     return sent[0]
 

@@ -54,7 +54,7 @@ def built(qapp, store, windows) -> Built:
     )
     windows.append(window)
     sent: list[str] = []
-    window.approveRequested.connect(sent.append)
+    window.approveRequested.connect(lambda intent: sent.append(intent.version_id))
     window.resize(1280, 800)
     window.show()
     window.set_state(client_state(info("available")))

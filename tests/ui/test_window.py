@@ -14,6 +14,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton, QWidget
 
 from hmi.core.client import ApprovalOutcome, ApprovalResult
+from hmi.core.model import ApprovalIntent
 from hmi.core.view import Severity
 from hmi.ui.window import ConsoleWindow
 
@@ -201,7 +202,7 @@ def test_sheet_shows_exactly_what_will_happen(view):
 def test_confirming_sends_exactly_the_id_shown_once(view, qtbot):
     view.set_state(client_state(info("available")))
     sent = []
-    view.approveRequested.connect(sent.append)
+    view.approveRequested.connect(lambda intent: sent.append(intent.version_id))
     assert view.open_confirmation()
     hold_confirm(qtbot, view)
     assert sent == ["1.5.0"]
@@ -209,7 +210,7 @@ def test_confirming_sends_exactly_the_id_shown_once(view, qtbot):
     assert not find(view, "approveButton").isEnabled()  # sending
     assert view.open_confirmation() is False  # a double tap opens nothing
     view.sheet.confirm_button.held.emit()  # a stray second confirmation
-    view._on_confirmed("1.5.0")
+    view._on_confirmed(ApprovalIntent("1.5.0"))
     assert sent == ["1.5.0"]
     view.show_approval_started("1.5.0")
     assert "Sending the approval" in view.notice()
@@ -220,7 +221,7 @@ def test_hidden_characters_are_spelled_out_and_sent_exactly(view, qtbot):
     view.set_state(client_state(info("available", available=raw)))
     assert find(view, "approveButton").full_text() == "Install 1.5.0"
     sent = []
-    view.approveRequested.connect(sent.append)
+    view.approveRequested.connect(lambda intent: sent.append(intent.version_id))
     assert view.open_confirmation()
     assert view.sheet.version_label.text() == "1.5.0⟨U+202E⟩⟨U+200B⟩"
     assert view.sheet.warning_box.isVisible()
@@ -232,7 +233,7 @@ def test_hidden_characters_are_spelled_out_and_sent_exactly(view, qtbot):
 def test_sheet_closes_and_says_why_when_the_offer_changes(view):
     view.set_state(client_state(info("available", available="1.5.0")))
     sent = []
-    view.approveRequested.connect(sent.append)
+    view.approveRequested.connect(lambda intent: sent.append(intent.version_id))
     assert view.open_confirmation()
     view.set_state(client_state(info("available", available="1.5.1")))
     assert not view.sheet.isVisible()
@@ -275,7 +276,7 @@ def test_sheet_closes_after_60_seconds(view, clock):
 def test_a_hold_that_ends_on_stale_data_sends_nothing(view, clock, qtbot):
     view.set_state(client_state(info("available")))
     sent = []
-    view.approveRequested.connect(sent.append)
+    view.approveRequested.connect(lambda intent: sent.append(intent.version_id))
     assert view.open_confirmation()
     clock.now += 4.0  # stale, but the 1 s timer has not run yet
     hold_confirm(qtbot, view)
