@@ -336,15 +336,14 @@ def _signed_in_operator(args: argparse.Namespace, app: Any, store: Any) -> tuple
     if pin is None:
         _err("error: sign-in is on and there is no terminal to ask for the PIN on. Use --pin-stdin.")
         return None, EXIT_USAGE
-    lockout_after = 5
-    left = lockout_after - recent_pin_failures(store, args.operator)
-    if left <= 0:
+    signin = SignIn.from_config(app.signin, audit=store, target=app.client.target)
+    signin.seed_failures(args.operator, recent_pin_failures(store, args.operator))
+    if signin.locked_seconds(args.operator) > 0:  # the core's lockout rule, counted across processes
         store.record_signin_failure(
             operator=args.operator, reason="locked-out", message="locked (command line)", target=app.client.target
         )
-        _err(f"error: {args.operator} is locked out after {lockout_after} wrong PINs. Try again in a minute.")
+        _err(f"error: {args.operator} is locked out after {signin.lockout_after} wrong PINs. Try again in a minute.")
         return None, EXIT_AUTH
-    signin = SignIn.from_config(app.signin, audit=store, target=app.client.target, lockout_after=left)
     result = signin.sign_in(args.operator, pin)
     if not result.ok:
         _err(f"error: {result.message}. Nothing was sent.")

@@ -321,6 +321,22 @@ class SignIn:
                 log.exception("could not audit a failed sign-in for %s", operator or "an unknown name")
         return result
 
+    @property
+    def lockout_after(self) -> int:
+        return self._lockout_after
+
+    def seed_failures(self, name: str, failures: int) -> None:
+        """Counts `failures` earlier wrong PINs of `name` (from the audit trail, for a short-lived process such as
+        the CLI), under the same rule as failures made here: at `lockout_after` the name is locked."""
+        name = str(name).strip()
+        if name not in self._entries or failures <= 0:
+            return
+        attempts = self._attempts.setdefault(name, _Attempts())
+        attempts.failures = min(failures, self._lockout_after)
+        if attempts.failures >= self._lockout_after:
+            attempts.locked_until = self._clock() + self._lockout_seconds
+            attempts.failures = 0
+
     def locked_seconds(self, name: str, now: float | None = None) -> int:
         """Seconds (rounded up) until `name` may try again; 0 when not locked."""
         attempts = self._attempts.get(name)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hmi.core.audit import SIGNIN_FAILED, AuditStore
 from hmi.core.auth import (
@@ -297,3 +299,24 @@ def test_scrypt_cost_is_bounded_to_what_set_pin_writes_with_a_little_headroom(tm
 
     with pytest.raises(ConfigError, match="above what 'ipc-hmi set-pin' writes"):
         load_config(argparse.Namespace(config=str(cfg)), environ={})
+
+
+@given(seeded=st.integers(0, 12))
+@settings(max_examples=20, deadline=None)
+def test_seeded_failures_follow_the_same_lockout_rule(seeded: int) -> None:
+    """The CLI seeds earlier failures from the audit trail; the lock then falls at the same total as in one process."""
+    entries = (Entry("alice", "operator", _ALICE_HASH),)
+    clock = MonoClock()
+    signin = make(entries, clock)
+    signin.seed_failures("alice", seeded)
+    wrong = 0
+    while signin.locked_seconds("alice") == 0 and wrong < 10:
+        signin.sign_in("alice", WRONG)
+        wrong += 1
+    assert signin.locked_seconds("alice") == 60
+    assert seeded + wrong == max(seeded, 5) if seeded < 5 else wrong == 0
+    clock.t += 61
+    assert signin.sign_in("alice", ALICE_PIN).ok
+
+
+_ALICE_HASH = hash_pin(ALICE_PIN, **CHEAP)
