@@ -264,3 +264,13 @@ def test_idle_and_roles() -> None:
         == "Vera is signed in as a viewer. Viewers cannot approve updates."
     )
     assert p.not_sent(p.VIEWERS_CANNOT_APPROVE, "1.5.0") == "Viewers cannot approve updates. 1.5.0 was not sent."
+
+
+def test_an_approval_that_reached_the_ipc_and_failed_at_once_is_a_warning_in_its_own_words() -> None:
+    fault = client_state(info("fault"))
+    said = p.result_notice(
+        ApprovalResult.local("1.5.0", "It reached the IPC and failed.", fault, ApprovalOutcome.APPROVED), fault
+    )
+    assert (said.icon, said.severity, said.text) == ("warning", Severity.ATTENTION, "It reached the IPC and failed.")
+    expired = p.result_notice(ApprovalResult.local("1.5.0", "Too old.", fault, ApprovalOutcome.EXPIRED), fault)
+    assert expired.text.startswith("Not installed: Too old.")
