@@ -236,6 +236,9 @@ async def _watch(client: Any, *, as_json: bool) -> int:
             stop.set()
 
     client.subscribe(on_state)
+    failures = getattr(sys.stdout, "on_failure", None)  # hmi.cli.output: stdout full or closed ends the watch
+    if failures is not None:
+        failures.append(stop.set)
     try:
         await client.start()
         await stop.wait()
