@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from hmi.core import limits
+
 EXIT_OK = 0
 EXIT_FAIL = 1
 EXIT_USAGE = 2
@@ -36,7 +38,7 @@ def register(subparsers: Any) -> None:
     history.add_argument("--json", action="store_true", help="one JSON array, times in ISO 8601 UTC")
     history.add_argument("--since", metavar="DATE", help="only records created at or after DATE")
     history.add_argument("--target", metavar="HOST:PORT", help="only records for this IPC address")
-    history.add_argument("--limit", metavar="N", type=int, help="at most N records")
+    history.add_argument("--limit", metavar="N", type=limits.arg_whole(limits.RECORD_LIMIT), help="at most N records")
     history.add_argument("--audit-file", metavar="PATH", type=Path, help="the audit trail (default: from the config)")
     history.set_defaults(func=_history)
 
@@ -68,8 +70,12 @@ def parse_since(text: str, *, now: datetime | None = None) -> datetime:
     text = text.strip()
     span = re.fullmatch(r"(\d+)\s*([smhdw])", text)
     if span:
-        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[span.group(2)]
-        return (now or datetime.now(UTC)) - timedelta(**{unit: int(span.group(1))})
+        factor = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}[span.group(2)]
+        seconds = limits.number(int(span.group(1)) * factor, "--since", limits.SPAN_SECONDS)  # RangeError: ValueError
+        try:
+            return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
+        except OverflowError:  # further back than year 1
+            raise limits.RangeError("--since", "a span that ends after the year 1", text) from None
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     moment = datetime.fromisoformat(text)  # ValueError on nonsense
@@ -96,6 +102,9 @@ def _history(args: argparse.Namespace) -> int:
     if args.since:
         try:
             since = parse_since(args.since)
+        except limits.RangeError as exc:
+            print(f"ipc-hmi history: {exc}", file=sys.stderr)
+            return EXIT_USAGE
         except ValueError:
             print(
                 f"ipc-hmi history: --since: not a date: {args.since!r} (use 2025-03-01, 2025-03-01T14:00 or 7d)",

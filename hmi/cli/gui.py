@@ -7,9 +7,9 @@ inside `_run`, so `ipc-hmi --help` and the other subcommands stay light.
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
+from hmi.core import limits
 from hmi.core.config import add_config_arguments
 
 EPILOG = """\
@@ -42,23 +42,11 @@ examples:
 
 
 def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not math.isfinite(value) or value < 0 or value > 3600:
-        raise argparse.ArgumentTypeError(f"expected seconds from 0 to 3600, got {text!r}")
-    return value
+    return limits.arg_number(limits.SCREENSHOT_SECONDS)(text)
 
 
 def _speed(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a number greater than 0, got {text!r}")
-    return value
+    return limits.arg_number(limits.SPEED, above=True, unit="")(text)
 
 
 def _size(text: str) -> tuple[int, int]:

@@ -13,13 +13,14 @@ This module imports neither grpc nor Qt: `ipc-hmi --help` stays light.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from hmi.core import limits  # the one validator per kind of number
 
 APP_DIR_NAME = "ipc-hmi"
 CONFIG_FILE_NAME = "config.toml"
@@ -32,10 +33,10 @@ DEFAULT_IDLE_TIMEOUT = 300.0
 # Auto stale threshold: about three poll intervals without a fresh answer.
 STALE_POLLS = 3
 
-POLL_RANGE = (0.1, 60.0)
-DEADLINE_RANGE = (0.1, 60.0)
-STALE_RANGE = (0.0, 3600.0)
-IDLE_RANGE = (1.0, 86400.0)
+POLL_RANGE = limits.POLL_SECONDS
+DEADLINE_RANGE = limits.DEADLINE_SECONDS
+STALE_RANGE = limits.STALE_SECONDS
+IDLE_RANGE = limits.IDLE_SECONDS
 ROLES = ("operator", "viewer")
 
 # Environment variables, documented in the README and `--help`.
@@ -205,19 +206,10 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _number(value: Any, where: str, bounds: tuple[float, float], unit: str = "seconds") -> float:
-    lo, hi = bounds
-    expected = f"a number of {unit} from {lo:g} to {hi:g}"
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            raise ConfigError(f"{where}: expected {expected}, got {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{where}: expected {expected}, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or not lo <= value <= hi:
-        raise ConfigError(f"{where}: expected {expected}, got {value:g}")
-    return value
+    try:
+        return limits.number(value, where, bounds, unit=unit, parse_text=True)
+    except limits.RangeError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def validate_target(value: Any, where: str) -> str:

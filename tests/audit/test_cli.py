@@ -103,7 +103,10 @@ def test_parse_since_forms() -> None:
 def test_history_refuses_a_bad_date(trail: Path, capsys) -> None:
     assert run(["history", "--since", "last tuesday", "--audit-file", str(trail)]) == 2
     assert "not a date" in capsys.readouterr().err
-    assert run(["history", "--limit", "0", "--audit-file", str(trail)]) == 2
+    with pytest.raises(SystemExit) as exc:  # an argparse type now: a usage error naming the range
+        run(["history", "--limit", "0", "--audit-file", str(trail)])
+    assert exc.value.code == 2
+    assert "from 1 to 1000000000" in capsys.readouterr().err
 
 
 def test_history_without_a_store(tmp_path: Path, capsys) -> None:
