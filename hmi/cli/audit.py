@@ -251,7 +251,7 @@ def _signin_enabled(path: Path) -> bool:
     import tomllib
 
     try:
-        signin = tomllib.loads(path.read_text(encoding="utf-8")).get("signin")
+        signin = tomllib.loads(path.read_text(encoding="utf-8-sig")).get("signin")
     except (OSError, ValueError):
         return True  # nothing useful to add
     return isinstance(signin, dict) and signin.get("enabled") is True
@@ -362,12 +362,29 @@ def edit_operator(text: str, name: str, pin_hash: str, *, role: str | None) -> t
 
 def write_pin_hash(path: Path, name: str, pin_hash: str, *, role: str | None = None) -> str:
     """Sets NAME's pin_hash in the config file at `path`, atomically, mode 0600. Returns the operator's role."""
+    from hmi.core.filelock import LockBusy, locked
+
     target = path.resolve() if path.is_symlink() else path
     try:
-        text = target.read_text(encoding="utf-8") if target.exists() else ""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Another set-pin on the same file waits here; the file is re-read under the lock, so
+        # neither run loses the other's operator or puts back a PIN that was just changed.
+        with locked(target, wait=30.0):
+            return _write_pin_hash_locked(path, target, name, pin_hash, role)
+    except LockBusy as exc:
+        raise ConfigEditError(f"another program is editing {path} ({exc}); nothing was changed") from exc
+    except PermissionError as exc:
+        raise ConfigEditError(f"cannot write next to {path}: {exc.strerror or exc}") from exc
+
+
+def _write_pin_hash_locked(path: Path, target: Path, name: str, pin_hash: str, role: str | None) -> str:
+    try:
+        raw = target.read_text(encoding="utf-8") if target.exists() else ""
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigEditError(f"cannot read {path}: {exc}") from exc
-    new_text, new_role = edit_operator(text, name, pin_hash, role=role)
+    bom = "\ufeff" if raw.startswith("\ufeff") else ""  # kept as it was
+    new_text, new_role = edit_operator(raw[len(bom) :], name, pin_hash, role=role)
+    new_text = bom + new_text
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         import tempfile  # lazy: it pulls in shutil, bz2 and lzma on every CLI start
@@ -389,7 +406,7 @@ def write_pin_hash(path: Path, name: str, pin_hash: str, *, role: str | None = N
             written = f.read()
         if written != new_text:
             raise OSError("the temporary file does not read back as written")
-        tomllib.loads(written)
+        tomllib.loads(written.removeprefix("\ufeff"))
         os.replace(tmp, target)
     except (OSError, ValueError) as exc:
         with contextlib.suppress(OSError):

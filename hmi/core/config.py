@@ -287,12 +287,33 @@ def _read_file(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the config file: {exc.strerror or exc}") from None
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8-sig"))  # a leading byte-order mark (Windows editors) is fine
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: the config file is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message ends with "(at line N, column M)".
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _not_a_file(path: Path) -> str:
+    """Why `path` cannot be a config file, in words: the real cause, not always "does not exist"."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return f"config file {path} does not exist"
+    except OSError as exc:
+        return f"config file {path} cannot be opened: {exc.strerror or exc}"
+    if stat.S_ISDIR(mode):
+        return f"{path} is a folder, not a config file"
+    if stat.S_ISFIFO(mode):
+        return f"{path} is a named pipe (FIFO), not a config file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return f"{path} is a device (such as /dev/null), not a config file"
+    if stat.S_ISSOCK(mode):
+        return f"{path} is a socket, not a config file"
+    return f"{path} is not a regular file"
 
 
 def parse_config_file(path: Path) -> dict[str, Any]:
@@ -374,7 +395,7 @@ def load_config(args: argparse.Namespace | None = None, environ: Mapping[str, st
     if explicit is not None:
         config_file = Path(explicit).expanduser()
         if not config_file.is_file():
-            raise ConfigError(f"{where_file}: config file {config_file} does not exist")
+            raise ConfigError(f"{where_file}: {_not_a_file(config_file)}")
     else:
         default = default_config_path(environ)
         config_file = default if default.is_file() else None

@@ -194,7 +194,8 @@ def test_set_pin_replaces_the_hash_and_keeps_everything_else(tmp_path: Path, mon
     assert verify_pin("246810", _operators(path)["alice"]["pin_hash"])
     assert "246810" not in text
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml"]  # no temp file left
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [".config.toml.lock", "config.toml"]  # no temp file left; the lock sidecar stays
 
 
 def test_set_pin_adds_the_line_and_can_change_the_role(tmp_path: Path, monkeypatch) -> None:
