@@ -51,6 +51,9 @@ soak: soak-hostile
 soak-hostile: $(STAMP)
 	HYPOTHESIS_PROFILE=soak QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider tests/hostile/test_loaders_fuzz.py
 
+exit-codes: $(STAMP)
+	$(BIN)/python tools/gen_exit_codes.py
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 

@@ -201,7 +201,7 @@ def test_approve_without_terminal_or_yes_refuses(fake: RunningFake, env: dict[st
 def test_approve_help_lists_exit_codes(env: dict[str, str]) -> None:
     done = cli("approve", "--help", env=env)
     assert done.returncode == 0
-    for line in ("0  approved", "2  usage or config error", "3  refused", "4  the IPC cannot be reached", "5  not"):
+    for line in ("0  done", "2  usage or config error", "3  refused", "4  the IPC cannot be reached", "5  not"):
         assert line in done.stdout
     assert "IPC_HMI_TOKEN_FILE" in done.stdout
 

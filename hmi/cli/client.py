@@ -11,31 +11,17 @@ import sys
 from typing import Any
 
 from hmi.core.config import ENVIRONMENT, add_config_arguments
+from hmi.core.errors import (  # the one error table: exit codes and their meaning in --help
+    EXIT_AUTH,
+    EXIT_OK,
+    EXIT_OTHER,
+    EXIT_REFUSED,  # noqa: F401  (re-exported: the CLI names every code)
+    EXIT_UNREACHABLE,  # noqa: F401
+    EXIT_USAGE,
+    exit_codes_help,
+)
 
-# The exit codes of hmi.core.errors, repeated so that parsing the command line does not load the
-# error table and gettext (tests/test_cli_client.py checks that they are equal).
-EXIT_OK, EXIT_OTHER, EXIT_USAGE, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_AUTH = 0, 1, 2, 3, 4, 5
-
-REPORT_EXIT_CODES_HELP = f"""\
-exit codes:
-  {EXIT_OK}  the IPC answered (with --watch: stopped with Ctrl-C or SIGTERM)
-  {EXIT_USAGE}  usage or config error (bad flag, bad config file, token refused without TLS)
-  {EXIT_UNREACHABLE}  the IPC cannot be reached or did not answer in time
-  {EXIT_AUTH}  not authenticated or not permitted (token or client certificate)
-  {EXIT_OTHER}  anything else
-"""
-
-EXIT_CODES_HELP = f"""\
-exit codes:
-  {EXIT_OK}  approved
-  {EXIT_USAGE}  usage or config error (bad flag, bad config file, token refused without TLS,
-     no terminal and no --yes)
-  {EXIT_REFUSED}  refused by the IPC or not offered: the version changed, or there is nothing to approve
-  {EXIT_UNREACHABLE}  the IPC cannot be reached or did not answer in time (for approve: the result is
-     unknown if the connection broke during the call; check with 'ipc-hmi report')
-  {EXIT_AUTH}  not authenticated or not permitted (token or client certificate)
-  {EXIT_OTHER}  anything else (also: answered 'no' at the prompt)
-"""
+REPORT_EXIT_CODES_HELP = EXIT_CODES_HELP = exit_codes_help()
 
 ENV_HELP = "environment:\n" + "\n".join(f"  {name:<24} {text}" for name, text in ENVIRONMENT.items())
 

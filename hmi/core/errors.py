@@ -20,6 +20,36 @@ EXIT_REFUSED = 3
 EXIT_UNREACHABLE = 4
 EXIT_AUTH = 5
 
+# What each exit code means, for every command. The README's table (between the
+# `<!-- exit-codes:begin -->` markers, `make exit-codes`) and `--help` are generated from it.
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "done: the IPC answered, or accepted the approval (still 0 when the output could not be written)",
+    EXIT_OTHER: "anything else: answered 'no' at the prompt, the audit trail cannot be written (nothing sent), "
+    "an unexpected error from the IPC",
+    EXIT_USAGE: "usage or config error: a bad flag, config, scenario, state, certificate or key file; "
+    "a token refused without TLS; no terminal and no --yes",
+    EXIT_REFUSED: "refused by the IPC or not offered: the version changed, or there is nothing to approve",
+    EXIT_UNREACHABLE: "the IPC cannot be reached or did not answer in time (approve: the result is unknown "
+    "if the connection broke during the call; check with 'ipc-hmi report')",
+    EXIT_AUTH: "not authenticated or not permitted (token, client certificate, operator PIN, viewer)",
+}
+
+
+def exit_codes_help() -> str:
+    """The `exit codes:` section of `--help`."""
+    import textwrap
+
+    lines = ["exit codes:"]
+    for code, text in sorted(EXIT_CODES.items()):
+        lines += textwrap.wrap(text, 100, initial_indent=f"  {code}  ", subsequent_indent="     ")
+    return "\n".join(lines) + "\n"
+
+
+def exit_codes_markdown() -> str:
+    """The README table: the block between `<!-- exit-codes:begin -->` and `<!-- exit-codes:end -->`."""
+    rows = [f"| {code}    | {text} |" for code, text in sorted(EXIT_CODES.items())]
+    return "\n".join(["| Code | Meaning |", "|------|---------|", *rows])
+
 
 @dataclass(frozen=True, slots=True)
 class ErrorText:
