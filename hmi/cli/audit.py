@@ -122,7 +122,7 @@ def _history(args: argparse.Namespace) -> int:
             print(f"No audit trail yet at {path}: nothing was approved from this machine.")
         return EXIT_OK
     try:
-        with AuditStore.open(path) as store:
+        with AuditStore.open_readonly(path) as store:  # reading never writes
             records = store.records(since=since, target=args.target, limit=args.limit)
     except AuditError as exc:
         print(f"ipc-hmi history: {exc}", file=sys.stderr)

@@ -251,10 +251,13 @@ def _os_user() -> str | None:
 
 def _open_audit(app: Any) -> Any:
     """The audit store, or None after saying why (then nothing may be sent)."""
-    from hmi.core.audit import AuditStore
+    from hmi.core.audit import AuditReadOnly, AuditStore
 
     try:
         return AuditStore.open(app.audit_path)
+    except AuditReadOnly as exc:
+        _err(f"error: {exc}\n  Nothing was sent.")
+        return None
     except Exception as exc:
         _err(f"error: cannot open the audit trail {app.audit_path}: {exc}\n  Nothing was sent.")
         return None
