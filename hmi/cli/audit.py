@@ -129,8 +129,10 @@ def _history(args: argparse.Namespace) -> int:
         return EXIT_FAIL
     try:
         if args.json:
-            json.dump([record_to_json(r) for r in records], sys.stdout, indent=2, ensure_ascii=False)
-            sys.stdout.write("\n")
+            from hmi.core.text import json_for_terminal
+
+            text = json.dumps([record_to_json(r) for r in records], indent=2, ensure_ascii=False)
+            sys.stdout.write(json_for_terminal(text) + "\n")
         else:
             sys.stdout.write(format_table(records, path))
         sys.stdout.flush()
@@ -147,7 +149,7 @@ def _local(moment: datetime | None) -> str:
 def format_table(records: list[Any], path: Path | None = None) -> str:
     """The human listing: newest first, local time, outcome in words."""
     from hmi.core.audit import outcome_marker, outcome_text
-    from hmi.core.model import DISPLAY_ID_MAX, clean_line
+    from hmi.core.model import clean_line, terminal_id
 
     if not records:
         return "No records match.\n" if path is None else f"No records match in {path}.\n"
@@ -166,7 +168,7 @@ def format_table(records: list[Any], path: Path | None = None) -> str:
                 _local(r.created_at),
                 clean_line(r.operator, 40) if r.operator else "-",
                 clean_line(r.target, 60) or "-",
-                clean_line(what, DISPLAY_ID_MAX) or "-",
+                (terminal_id(what) if r.kind == "approve-update" else what) or "-",
                 outcome_marker(r),
                 outcome,
             )
@@ -184,6 +186,8 @@ def format_table(records: list[Any], path: Path | None = None) -> str:
 
 class ConfigEditError(Exception):
     """The config file cannot be edited safely; it was left as it was."""
+
+    usage = False  # True when the file's content is at fault (exit 2), not the writing of it (exit 1)
 
 
 def default_config_path() -> Path:
@@ -240,7 +244,7 @@ def _set_pin(args: argparse.Namespace) -> int:
         role = write_pin_hash(path, name, encoded, role=args.role)
     except ConfigEditError as exc:
         print(f"ipc-hmi set-pin: {exc}", file=sys.stderr)
-        return EXIT_FAIL
+        return EXIT_USAGE if exc.usage else EXIT_FAIL
     print(f"PIN set for {name} ({role}) in {path}.")
     if not _signin_enabled(path):
         print("Sign-in is off. To turn it on, add to that file:\n\n[signin]\nenabled = true")
@@ -383,7 +387,11 @@ def _write_pin_hash_locked(path: Path, target: Path, name: str, pin_hash: str, r
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigEditError(f"cannot read {path}: {exc}") from exc
     bom = "\ufeff" if raw.startswith("\ufeff") else ""  # kept as it was
-    new_text, new_role = edit_operator(raw[len(bom) :], name, pin_hash, role=role)
+    try:
+        new_text, new_role = edit_operator(raw[len(bom) :], name, pin_hash, role=role)
+    except ConfigEditError as exc:
+        exc.usage = True  # the file's content is the problem (invalid TOML, …): a config error, exit 2
+        raise
     new_text = bom + new_text
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

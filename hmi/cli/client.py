@@ -171,7 +171,7 @@ def _report_once(config: Any, *, as_json: bool) -> int:
 
     state = result.client_state(config)
     if result.info is None:
-        operator, technician, code = format_failure(state)
+        operator, technician, code = format_failure(state)  # technician line already cleaned
         _err(f"error: {operator}\n  {technician}")
         return code
     print(format_report(state, result.received_at), flush=True)
@@ -203,8 +203,10 @@ async def _watch(client: Any, *, as_json: bool) -> int:
                 if failed:
                     key: Any = ("failed", state.connection.error_code)
                     if key != last[0]:
+                        from hmi.core.model import clean_line
+
                         detail = state.connection.error_detail or state.connection.error_code
-                        _err(f"warning: {detail}")
+                        _err(f"warning: {clean_line(str(detail), 1000)}")
                 elif info is not None:
                     key = info.SerializeToString(deterministic=True)
                     if key != last[0]:
@@ -313,6 +315,9 @@ def _signed_in_operator(args: argparse.Namespace, app: Any, store: Any) -> tuple
 
 def run_approve(args: argparse.Namespace) -> int:
     _setup_output()
+    if not args.version:
+        _err("error: VERSION is empty: give the exact version id the IPC offers (see 'ipc-hmi report').")
+        return EXIT_USAGE
     app = _load(args)
     if app is None:
         return EXIT_USAGE
@@ -363,10 +368,17 @@ def _run_approve(args: argparse.Namespace, app: Any, store: Any, version: str) -
     if client is None:
         return EXIT_USAGE
     result = asyncio.run(_approve(client, version, operator))
+    from hmi.core.errors import NOT_GRPC, explain
+    from hmi.core.model import clean_line
+
+    # Message and detail may quote the IPC's own words: cleaned of control characters for the terminal.
+    message, detail = clean_line(result.message or "", 1000), clean_line(result.detail or "", 1000)
     if result.outcome == "approved":
-        print(result.message, flush=True)
+        print(message, flush=True)
+    elif explain("UNAVAILABLE", detail) is NOT_GRPC:
+        _err(f"error: {NOT_GRPC.operator} Nothing was approved.\n  {detail}")
     else:
-        _err(f"error: {result.message}\n  {result.detail}")
+        _err(f"error: {message}\n  {detail}")
     return result.exit_code
 
 

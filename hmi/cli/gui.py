@@ -111,6 +111,15 @@ def _run(args: argparse.Namespace) -> int:
         parser.error("--after needs --screenshot")
     if not args.demo and (args.demo_scenario != "demo" or args.demo_speed != 1.0):
         parser.error("--demo-scenario and --demo-speed need --demo")
+    if args.demo and args.target is not None:
+        parser.error("--demo runs its own simulated IPC; it cannot be combined with --target")
+    if args.demo:  # a bad scenario is a usage error before Qt starts
+        from hmi.mock.scenarios import ScenarioError, load_scenario
+
+        try:
+            load_scenario(args.demo_scenario)
+        except ScenarioError as exc:
+            parser.error(f"--demo-scenario: {exc}")
     from hmi.app import main
 
     return main(args)

@@ -156,5 +156,22 @@ def describe(code: Any) -> ErrorText:
     return ErrorText(name if name in _TABLE else "UNKNOWN", operator, technician, exit_code)
 
 
+# What grpc's transport says when something other than an HTTP/2 (gRPC) server answers.
+_NOT_GRPC_MARKS = ("failed parsing http/2", "http1.x server", "expected settings frame", "trying to connect an http1")
+NOT_GRPC = ErrorText(
+    "UNAVAILABLE",
+    _("This address does not speak gRPC."),
+    _("Something answered at this address, but not a gRPC server (an HTTP or other server?); check the port."),
+    EXIT_UNREACHABLE,
+)
+
+
+def explain(code: Any, detail: str | None) -> ErrorText:
+    """Like `describe`, but names the real cause where the detail shows it (an HTTP server at the target)."""
+    if detail and any(mark in detail.lower() for mark in _NOT_GRPC_MARKS):
+        return NOT_GRPC
+    return describe(code)
+
+
 def all_codes() -> list[str]:
     return list(_TABLE)

@@ -278,7 +278,7 @@ def test_set_pin_refuses_a_bad_pin(tmp_path: Path, monkeypatch, pin: str) -> Non
 def test_set_pin_leaves_a_file_it_cannot_edit_safely(tmp_path: Path, monkeypatch, capsys, content, reason) -> None:
     path = tmp_path / "config.toml"
     path.write_text(content)
-    assert _set_pin(monkeypatch, ["alice", "--config", str(path), "--pin-stdin"], "1234\n") == 1
+    assert _set_pin(monkeypatch, ["alice", "--config", str(path), "--pin-stdin"], "1234\n") == 2
     assert reason in capsys.readouterr().err
     assert path.read_text() == content
 
