@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test soak lint proto screenshots bench clean help
+.PHONY: demo test lint proto screenshots bench clean help soak soak-hostile exit-codes
 
 help:
 	@echo "make demo         open the console on the embedded mock IPC (creates .venv on first use)"
@@ -15,6 +15,8 @@ help:
 	@echo "make proto        regenerate hmi/pb from proto/"
 	@echo "make screenshots  render docs/screenshots/*.png from the mock scenarios"
 	@echo "make bench        run the ratio benchmarks in benchmarks/"
+	@echo "make soak-hostile the loader fuzz tests with many more examples (part of make soak)"
+	@echo "make exit-codes   rewrite the exit-code tables in README.md and docs/*.md from hmi/core/errors.py"
 	@echo "make clean        remove .venv and caches"
 
 # Checks what a fresh machine may lack, with a message that names it, then installs.
@@ -50,6 +52,14 @@ proto: $(STAMP)
 
 screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python tools/screenshots.py docs/screenshots
+
+# Loader fuzz tests (issue 10) with 5000 examples each; `make soak` runs them too.
+soak: soak-hostile
+soak-hostile: $(STAMP)
+	HYPOTHESIS_PROFILE=soak QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider tests/hostile/test_loaders_fuzz.py
+
+exit-codes: $(STAMP)
+	$(BIN)/python tools/gen_exit_codes.py
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

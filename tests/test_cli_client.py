@@ -202,12 +202,12 @@ def test_approve_help_lists_exit_codes(env: dict[str, str]) -> None:
     done = cli("approve", "--help", env=env)
     assert done.returncode == 0
     for line in (
-        "0  approved",
+        "0  done",
         "2  usage or config error",
         "3  refused",
         "4  the IPC cannot be reached or did not answer in time; nothing was sent",
         "5  not",
-        "6  sent, but the outcome is unknown",
+        "6  approve: sent, but the outcome is unknown",
     ):
         assert line in done.stdout
     assert "IPC_HMI_TOKEN_FILE" in done.stdout

@@ -40,6 +40,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "With no command, the console opens (same as 'ipc-hmi gui').",
     )
     parser.add_argument("--version", action="version", version=f"ipc-hmi {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="let gRPC's own log lines through to the terminal (any position)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     families = [_COMMANDS[command]] if command in _COMMANDS else list(dict.fromkeys(_COMMANDS.values()))
     for name in families:
@@ -48,7 +51,26 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Runs one command; its exit code reports what happened with the IPC, even when output fails."""
+    from hmi.cli import output
+
+    out, err = output.install()
+    try:
+        return _main(argv)
+    finally:  # also after argparse's SystemExit (--help, usage errors)
+        output.finish(out, err)
+
+
+def _main(argv: list[str] | None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
+    # --debug anywhere on the line: gRPC's own log lines reach the terminal (otherwise they never do).
+    debug = "--debug" in args_in
+    args_in = [a for a in args_in if a != "--debug"]
+    if not debug:
+        import os
+
+        os.environ["GRPC_VERBOSITY"] = "NONE"  # read by grpc's C core when it loads, which is later
+        os.environ.pop("GRPC_TRACE", None)
     if not args_in or (args_in[0].startswith("-") and args_in[0] not in _TOP_LEVEL):
         args_in.insert(0, "gui")
     parser = build_parser(args_in[0])

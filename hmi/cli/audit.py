@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from hmi.core import limits
+
 EXIT_OK = 0
 EXIT_FAIL = 1
 EXIT_USAGE = 2
@@ -36,7 +38,7 @@ def register(subparsers: Any) -> None:
     history.add_argument("--json", action="store_true", help="one JSON array, times in ISO 8601 UTC")
     history.add_argument("--since", metavar="DATE", help="only records created at or after DATE")
     history.add_argument("--target", metavar="HOST:PORT", help="only records for this IPC address")
-    history.add_argument("--limit", metavar="N", type=int, help="at most N records")
+    history.add_argument("--limit", metavar="N", type=limits.arg_whole(limits.RECORD_LIMIT), help="at most N records")
     history.add_argument("--audit-file", metavar="PATH", type=Path, help="the audit trail (default: from the config)")
     history.set_defaults(func=_history)
 
@@ -68,8 +70,12 @@ def parse_since(text: str, *, now: datetime | None = None) -> datetime:
     text = text.strip()
     span = re.fullmatch(r"(\d+)\s*([smhdw])", text)
     if span:
-        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[span.group(2)]
-        return (now or datetime.now(UTC)) - timedelta(**{unit: int(span.group(1))})
+        factor = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}[span.group(2)]
+        seconds = limits.number(int(span.group(1)) * factor, "--since", limits.SPAN_SECONDS)  # RangeError: ValueError
+        try:
+            return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
+        except OverflowError:  # further back than year 1
+            raise limits.RangeError("--since", "a span that ends after the year 1", text) from None
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     moment = datetime.fromisoformat(text)  # ValueError on nonsense
@@ -96,6 +102,9 @@ def _history(args: argparse.Namespace) -> int:
     if args.since:
         try:
             since = parse_since(args.since)
+        except limits.RangeError as exc:
+            print(f"ipc-hmi history: {exc}", file=sys.stderr)
+            return EXIT_USAGE
         except ValueError:
             print(
                 f"ipc-hmi history: --since: not a date: {args.since!r} (use 2025-03-01, 2025-03-01T14:00 or 7d)",
@@ -113,15 +122,17 @@ def _history(args: argparse.Namespace) -> int:
             print(f"No audit trail yet at {path}: nothing was approved from this machine.")
         return EXIT_OK
     try:
-        with AuditStore.open(path) as store:
+        with AuditStore.open_readonly(path) as store:  # reading never writes
             records = store.records(since=since, target=args.target, limit=args.limit)
     except AuditError as exc:
         print(f"ipc-hmi history: {exc}", file=sys.stderr)
         return EXIT_FAIL
     try:
         if args.json:
-            json.dump([record_to_json(r) for r in records], sys.stdout, indent=2, ensure_ascii=False)
-            sys.stdout.write("\n")
+            from hmi.core.text import json_for_terminal
+
+            text = json.dumps([record_to_json(r) for r in records], indent=2, ensure_ascii=False)
+            sys.stdout.write(json_for_terminal(text) + "\n")
         else:
             sys.stdout.write(format_table(records, path))
         sys.stdout.flush()
@@ -138,7 +149,7 @@ def _local(moment: datetime | None) -> str:
 def format_table(records: list[Any], path: Path | None = None) -> str:
     """The human listing: newest first, local time, outcome in words."""
     from hmi.core.audit import outcome_marker, outcome_text
-    from hmi.core.model import DISPLAY_ID_MAX, clean_line
+    from hmi.core.model import clean_line, terminal_id
 
     if not records:
         return "No records match.\n" if path is None else f"No records match in {path}.\n"
@@ -157,7 +168,7 @@ def format_table(records: list[Any], path: Path | None = None) -> str:
                 _local(r.created_at),
                 clean_line(r.operator, 40) if r.operator else "-",
                 clean_line(r.target, 60) or "-",
-                clean_line(what, DISPLAY_ID_MAX) or "-",
+                (terminal_id(what) if r.kind == "approve-update" else what) or "-",
                 outcome_marker(r),
                 outcome,
             )
@@ -175,6 +186,8 @@ def format_table(records: list[Any], path: Path | None = None) -> str:
 
 class ConfigEditError(Exception):
     """The config file cannot be edited safely; it was left as it was."""
+
+    usage = False  # True when the file's content is at fault (exit 2), not the writing of it (exit 1)
 
 
 def default_config_path() -> Path:
@@ -231,7 +244,7 @@ def _set_pin(args: argparse.Namespace) -> int:
         role = write_pin_hash(path, name, encoded, role=args.role)
     except ConfigEditError as exc:
         print(f"ipc-hmi set-pin: {exc}", file=sys.stderr)
-        return EXIT_FAIL
+        return EXIT_USAGE if exc.usage else EXIT_FAIL
     print(f"PIN set for {name} ({role}) in {path}.")
     if not _signin_enabled(path):
         print("Sign-in is off. To turn it on, add to that file:\n\n[signin]\nenabled = true")
@@ -242,7 +255,7 @@ def _signin_enabled(path: Path) -> bool:
     import tomllib
 
     try:
-        signin = tomllib.loads(path.read_text(encoding="utf-8")).get("signin")
+        signin = tomllib.loads(path.read_text(encoding="utf-8-sig")).get("signin")
     except (OSError, ValueError):
         return True  # nothing useful to add
     return isinstance(signin, dict) and signin.get("enabled") is True
@@ -353,12 +366,33 @@ def edit_operator(text: str, name: str, pin_hash: str, *, role: str | None) -> t
 
 def write_pin_hash(path: Path, name: str, pin_hash: str, *, role: str | None = None) -> str:
     """Sets NAME's pin_hash in the config file at `path`, atomically, mode 0600. Returns the operator's role."""
+    from hmi.core.filelock import LockBusy, locked
+
     target = path.resolve() if path.is_symlink() else path
     try:
-        text = target.read_text(encoding="utf-8") if target.exists() else ""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Another set-pin on the same file waits here; the file is re-read under the lock, so
+        # neither run loses the other's operator or puts back a PIN that was just changed.
+        with locked(target, wait=30.0):
+            return _write_pin_hash_locked(path, target, name, pin_hash, role)
+    except LockBusy as exc:
+        raise ConfigEditError(f"another program is editing {path} ({exc}); nothing was changed") from exc
+    except PermissionError as exc:
+        raise ConfigEditError(f"cannot write next to {path}: {exc.strerror or exc}") from exc
+
+
+def _write_pin_hash_locked(path: Path, target: Path, name: str, pin_hash: str, role: str | None) -> str:
+    try:
+        raw = target.read_text(encoding="utf-8") if target.exists() else ""
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigEditError(f"cannot read {path}: {exc}") from exc
-    new_text, new_role = edit_operator(text, name, pin_hash, role=role)
+    bom = "\ufeff" if raw.startswith("\ufeff") else ""  # kept as it was
+    try:
+        new_text, new_role = edit_operator(raw[len(bom) :], name, pin_hash, role=role)
+    except ConfigEditError as exc:
+        exc.usage = True  # the file's content is the problem (invalid TOML, …): a config error, exit 2
+        raise
+    new_text = bom + new_text
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         import tempfile  # lazy: it pulls in shutil, bz2 and lzma on every CLI start
@@ -380,7 +414,7 @@ def write_pin_hash(path: Path, name: str, pin_hash: str, *, role: str | None = N
             written = f.read()
         if written != new_text:
             raise OSError("the temporary file does not read back as written")
-        tomllib.loads(written)
+        tomllib.loads(written.removeprefix("\ufeff"))
         os.replace(tmp, target)
     except (OSError, ValueError) as exc:
         with contextlib.suppress(OSError):

@@ -11,34 +11,20 @@ import sys
 from typing import Any
 
 from hmi.core.config import ENVIRONMENT, add_config_arguments
+from hmi.core.errors import (  # the one error table: exit codes and their meaning in --help
+    EXIT_AUTH,
+    EXIT_OK,
+    EXIT_OTHER,
+    EXIT_REFUSED,  # noqa: F401  (re-exported: the CLI names every code)
+    EXIT_UNKNOWN,  # noqa: F401
+    EXIT_UNREACHABLE,  # noqa: F401
+    EXIT_USAGE,
+    exit_codes_help,
+)
 
-# The exit codes of hmi.core.errors, repeated so that parsing the command line does not load the
-# error table and gettext (tests/test_cli_client.py checks that they are equal).
-EXIT_OK, EXIT_OTHER, EXIT_USAGE, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_AUTH, EXIT_UNKNOWN = 0, 1, 2, 3, 4, 5, 6
 PROMPT_TTL = 60.0  # = hmi.core.model.CONFIRMATION_TTL, the confirmation sheet's limit (a test checks they agree)
 
-REPORT_EXIT_CODES_HELP = f"""\
-exit codes:
-  {EXIT_OK}  the IPC answered (with --watch: stopped with Ctrl-C or SIGTERM)
-  {EXIT_USAGE}  usage or config error (bad flag, bad config file, token refused without TLS)
-  {EXIT_UNREACHABLE}  the IPC cannot be reached or did not answer in time
-  {EXIT_AUTH}  not authenticated or not permitted (token or client certificate)
-  {EXIT_OTHER}  anything else
-"""
-
-EXIT_CODES_HELP = f"""\
-exit codes:
-  {EXIT_OK}  approved
-  {EXIT_USAGE}  usage or config error (bad flag, bad config file, token refused without TLS,
-     no terminal and no --yes)
-  {EXIT_REFUSED}  refused by the IPC or not offered: the version changed, there is nothing to approve,
-     or the state changed or {PROMPT_TTL:.0f} s passed between the question and the answer; nothing took effect
-  {EXIT_UNREACHABLE}  the IPC cannot be reached or did not answer in time; nothing was sent
-  {EXIT_AUTH}  not authenticated or not permitted (token or client certificate)
-  {EXIT_UNKNOWN}  sent, but the outcome is unknown (the answer was lost and a re-read proved nothing);
-     do not simply retry: check with 'ipc-hmi report' (its next read settles the audit record)
-  {EXIT_OTHER}  anything else (also: answered 'no' at the prompt, or no answer within {PROMPT_TTL:.0f} s)
-"""
+REPORT_EXIT_CODES_HELP = EXIT_CODES_HELP = exit_codes_help()
 
 ENV_HELP = "environment:\n" + "\n".join(f"  {name:<24} {text}" for name, text in ENVIRONMENT.items())
 
@@ -224,7 +210,7 @@ def _report_once(config: Any, *, as_json: bool, store: Any = None) -> int:
 
     state = result.client_state(config)
     if result.info is None:
-        operator, technician, code = format_failure(state)
+        operator, technician, code = format_failure(state)  # technician line already cleaned
         _err(f"error: {operator}\n  {technician}")
         return code
     print(format_report(state, result.received_at), flush=True)
@@ -256,8 +242,10 @@ async def _watch(client: Any, *, as_json: bool) -> int:
                 if failed:
                     key: Any = ("failed", state.connection.error_code)
                     if key != last[0]:
+                        from hmi.core.model import clean_line
+
                         detail = state.connection.error_detail or state.connection.error_code
-                        _err(f"warning: {detail}")
+                        _err(f"warning: {clean_line(str(detail), 1000)}")
                 elif info is not None:
                     key = info.SerializeToString(deterministic=True)
                     if key != last[0]:
@@ -275,6 +263,9 @@ async def _watch(client: Any, *, as_json: bool) -> int:
             stop.set()
 
     client.subscribe(on_state)
+    failures = getattr(sys.stdout, "on_failure", None)  # hmi.cli.output: stdout full or closed ends the watch
+    if failures is not None:
+        failures.append(stop.set)
     try:
         await client.start()
         await stop.wait()
@@ -301,10 +292,13 @@ def _os_user() -> str | None:
 
 def _open_audit(app: Any) -> Any:
     """The audit store, or None after saying why (then nothing may be sent)."""
-    from hmi.core.audit import AuditStore
+    from hmi.core.audit import AuditReadOnly, AuditStore
 
     try:
         return AuditStore.open(app.audit_path)
+    except AuditReadOnly as exc:
+        _err(f"error: {exc}\n  Nothing was sent.")
+        return None
     except Exception as exc:
         _err(f"error: cannot open the audit trail {app.audit_path}: {exc}\n  Nothing was sent.")
         return None
@@ -360,6 +354,9 @@ def _signed_in_operator(args: argparse.Namespace, app: Any, store: Any) -> tuple
 
 def run_approve(args: argparse.Namespace) -> int:
     _setup_output()
+    if not args.version:
+        _err("error: VERSION is empty: give the exact version id the IPC offers (see 'ipc-hmi report').")
+        return EXIT_USAGE
     app = _load(args)
     if app is None:
         return EXIT_USAGE
@@ -421,10 +418,17 @@ def _run_approve(args: argparse.Namespace, app: Any, store: Any, version: str) -
     # The same rule as the sheet: the client refuses if the answer came too late, or if the state changed
     # between the question and the answer (for example UPDATE_AVAILABLE became FAULT: "Install?" is no retry).
     result = asyncio.run(_approve(client, version, operator, opened_at=opened_at, expect_retry=is_retry))
+    from hmi.core.errors import NOT_GRPC, explain
+    from hmi.core.model import clean_line
+
+    # Message and detail may quote the IPC's own words: cleaned of control characters for the terminal.
+    message, detail = clean_line(result.message or "", 1000), clean_line(result.detail or "", 1000)
     if result.outcome == "approved":
-        print(result.message, flush=True)
+        print(message, flush=True)
+    elif explain("UNAVAILABLE", detail) is NOT_GRPC:
+        _err(f"error: {NOT_GRPC.operator} Nothing was approved.\n  {detail}")
     else:
-        _err(f"error: {result.message}\n  {result.detail}")
+        _err(f"error: {message}\n  {detail}")
     return result.exit_code
 
 

@@ -7,9 +7,9 @@ inside `_run`, so `ipc-hmi --help` and the other subcommands stay light.
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
+from hmi.core import limits
 from hmi.core.config import add_config_arguments
 
 EPILOG = """\
@@ -42,23 +42,11 @@ examples:
 
 
 def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not math.isfinite(value) or value < 0 or value > 3600:
-        raise argparse.ArgumentTypeError(f"expected seconds from 0 to 3600, got {text!r}")
-    return value
+    return limits.arg_number(limits.SCREENSHOT_SECONDS)(text)
 
 
 def _speed(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a number greater than 0, got {text!r}")
-    return value
+    return limits.arg_number(limits.SPEED, above=True, unit="")(text)
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -123,6 +111,15 @@ def _run(args: argparse.Namespace) -> int:
         parser.error("--after needs --screenshot")
     if not args.demo and (args.demo_scenario != "demo" or args.demo_speed != 1.0):
         parser.error("--demo-scenario and --demo-speed need --demo")
+    if args.demo and args.target is not None:
+        parser.error("--demo runs its own simulated IPC; it cannot be combined with --target")
+    if args.demo:  # a bad scenario is a usage error before Qt starts
+        from hmi.mock.scenarios import ScenarioError, load_scenario
+
+        try:
+            load_scenario(args.demo_scenario)
+        except ScenarioError as exc:
+            parser.error(f"--demo-scenario: {exc}")
     from hmi.app import main
 
     return main(args)

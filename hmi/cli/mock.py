@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,13 +20,9 @@ _EVENTS_SHOWN = 20
 
 
 def _speed(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number greater than 0, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a number greater than 0, got {text!r}")
-    return value
+    from hmi.core.limits import SPEED, arg_number
+
+    return arg_number(SPEED, above=True, unit="")(text)
 
 
 def register(subparsers: Any) -> None:
@@ -158,17 +153,37 @@ def _run_ctl(args: argparse.Namespace) -> int:
         except (OSError, UnicodeDecodeError) as exc:
             print(f"ipc-hmi mock-ctl: cannot read the notes file {args.notes_file}: {exc}", file=sys.stderr)
             return EXIT_USAGE
+    from hmi.core.config import ConfigError, validate_target
+    from hmi.core.errors import NOT_GRPC, explain
+    from hmi.core.model import clean_line
+
+    try:
+        validate_target(args.target, "--target")
+    except ConfigError as exc:
+        print(f"ipc-hmi mock-ctl: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         return asyncio.run(_ctl(args, notes))
     except grpc.aio.AioRpcError as exc:
         code = exc.code()
+        details = clean_line(exc.details() or "", 500)  # the server's words, never raw on a terminal
+        if explain(code, details) is NOT_GRPC:
+            print(f"ipc-hmi mock-ctl: {args.target}: {NOT_GRPC.operator}", file=sys.stderr)
+            return NOT_GRPC.exit_code
+        if code is grpc.StatusCode.UNIMPLEMENTED:
+            print(
+                f"ipc-hmi mock-ctl: there is no mock control service at {args.target}: something serves gRPC "
+                "there, but it is not 'ipc-hmi mock' (a real IPC, perhaps)",
+                file=sys.stderr,
+            )
+            return describe(code).exit_code
         if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
             print(
                 f"ipc-hmi mock-ctl: cannot reach a mock IPC at {args.target} (is 'ipc-hmi mock' running there?)",
                 file=sys.stderr,
             )
             return EXIT_UNREACHABLE
-        print(f"ipc-hmi mock-ctl: the mock refused ({code.name}): {exc.details()}", file=sys.stderr)
+        print(f"ipc-hmi mock-ctl: the mock refused ({code.name}): {details}", file=sys.stderr)
         return describe(code).exit_code
 
 
@@ -193,7 +208,13 @@ async def _ctl(args: argparse.Namespace, notes: str | None) -> int:
             print("reset to the start of the scenario")
         elif args.verb == "state":
             state = await mock.state()
-            print(json.dumps(state, indent=2, ensure_ascii=False) if args.json else format_state(state))
+            from hmi.core.model import clean_line
+            from hmi.core.text import json_for_terminal
+
+            if args.json:
+                print(json_for_terminal(json.dumps(state, indent=2, ensure_ascii=False)))
+            else:  # version ids, notes and messages come from the mock: one clean line each
+                print("\n".join(clean_line(line, 2000) for line in format_state(state).split("\n")))
     return EXIT_OK
 
 

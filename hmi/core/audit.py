@@ -74,6 +74,10 @@ class AuditStoreCorrupt(AuditError):
     """The file at the path is not a readable audit trail. It is left untouched."""
 
 
+class AuditReadOnly(AuditError):
+    """The audit trail is a good file that this process cannot write (read-only file, folder or medium)."""
+
+
 class UnknownRecord(AuditError):
     """No record with this id (or it cannot take this step any more)."""
 
@@ -243,7 +247,8 @@ CREATE TABLE IF NOT EXISTS records (
     code TEXT,
     message TEXT NOT NULL DEFAULT '',
     resolved_us INTEGER,
-    resolution TEXT
+    resolution TEXT,
+    sent_state TEXT
 );
 CREATE INDEX IF NOT EXISTS records_created ON records (created_us);
 CREATE INDEX IF NOT EXISTS records_target ON records (target, seq);
@@ -331,11 +336,67 @@ class AuditStore:
             store._setup()
         except sqlite3.DatabaseError as exc:
             conn.close()
+            if _is_read_only(exc):  # a good trail on read-only media: never advise moving it aside
+                raise _read_only(path) from exc
             raise _corrupt(path, exc) from exc
         except BaseException:
             conn.close()
             raise
         return store
+
+    @classmethod
+    def open_readonly(cls, path: Path | str, *, clock: Clock = utc_now) -> AuditStore:
+        """Opens an existing trail for reading only; never writes to the file or its folder.
+
+        SQLite URI mode=ro, and immutable=1 where even that needs to write (a WAL file in a read-only
+        folder). A zero-byte file reads as an empty trail and stays zero bytes. Raises
+        AuditStoreCorrupt only for a file that truly is not an audit trail.
+        """
+        import urllib.parse
+
+        path = Path(path)
+        if not path.is_file():
+            raise AuditError(_("The audit trail path {path} is not a file.").format(path=path))
+        _check_header(path)
+        empty = path.stat().st_size == 0
+        conn: sqlite3.Connection | None = None
+        if not empty:
+            uri = "file:" + urllib.parse.quote(str(path.resolve())) + "?mode=ro"
+            for suffix in ("", "&immutable=1"):
+                try:
+                    conn = sqlite3.connect(uri + suffix, uri=True, isolation_level=None, check_same_thread=False)
+                    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                    break
+                except sqlite3.OperationalError:
+                    if conn is not None:
+                        conn.close()
+                    conn = None
+                except sqlite3.DatabaseError as exc:
+                    if conn is not None:
+                        conn.close()
+                    raise _corrupt(path, exc) from exc
+            if conn is None:
+                raise AuditError(_("Cannot read the audit trail {path}.").format(path=path))
+            if tables - {"records", "sqlite_sequence"}:
+                conn.close()
+                raise AuditStoreCorrupt(
+                    _(
+                        "{path} is an SQLite database but not an audit trail (it has other tables). "
+                        "It was left untouched; choose another file."
+                    ).format(path=path)
+                )
+            if "records" not in tables:  # an SQLite file with nothing in it yet
+                conn.close()
+                conn = None
+            elif "sent_state" not in {row[1] for row in conn.execute("PRAGMA table_info(records)")}:
+                # A trail from before sent_state, on media we may not write: a temporary view (in memory,
+                # searched before the file's own tables) adds the column as NULL, the file stays as it is.
+                conn.execute("CREATE TEMP VIEW records AS SELECT *, NULL AS sent_state FROM main.records")
+        if conn is None:  # nothing recorded: an empty trail in memory, the file untouched
+            conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
+                conn.execute(statement)
+        return cls(conn, path, clock=clock, retention=Retention())
 
     def _setup(self) -> None:
         conn = self._conn
@@ -603,6 +664,8 @@ class AuditStore:
                 raise self._error(exc) from exc
 
     def _error(self, exc: sqlite3.DatabaseError) -> AuditError:
+        if _is_read_only(exc):
+            return _read_only(self._path)
         if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc).lower():
             return AuditBusy(
                 _("The audit trail {path} is busy (another program is writing to it).").format(path=self._path)
@@ -636,6 +699,23 @@ def _check_header(path: Path) -> None:
         raise AuditError(_("Cannot read the audit trail {path}: {err}").format(path=path, err=exc)) from exc
     if head and head != _SQLITE_MAGIC:
         raise _corrupt(path, None)
+
+
+def _is_read_only(exc: BaseException) -> bool:
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    name = str(getattr(exc, "sqlite_errorname", ""))
+    text = str(exc).lower()
+    return name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")) or "readonly" in text or "unable to open" in text
+
+
+def _read_only(path: Path) -> AuditReadOnly:
+    return AuditReadOnly(
+        _(
+            "the audit trail {path} cannot be written (read-only). The file itself is fine; "
+            "make its folder writable or set another [audit] path."
+        ).format(path=path)
+    )
 
 
 def _corrupt(path: Path, exc: BaseException | None) -> AuditStoreCorrupt:

@@ -582,6 +582,14 @@ class UpdaterClient:
         if gate.reason is GateReason.NOTHING_OFFERED:
             snap = state.snapshot
             name = snap.state_name if snap else "?"
+            installing = snap.available if snap is not None and snap.state is UpdateState.RUNNING else None
+            if installing is not None and installing.version_id == version_id:
+                return (
+                    ApprovalOutcome.NOT_OFFERED,
+                    None,
+                    _("{asked} is already installing; it was approved before. Nothing was sent.").format(asked=asked),
+                    f"requested {version_id!r}; the IPC reports {name} for it",
+                )
             return (
                 ApprovalOutcome.NOT_OFFERED,
                 None,

@@ -13,13 +13,14 @@ This module imports neither grpc nor Qt: `ipc-hmi --help` stays light.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from hmi.core import limits  # the one validator per kind of number
 
 APP_DIR_NAME = "ipc-hmi"
 CONFIG_FILE_NAME = "config.toml"
@@ -32,10 +33,10 @@ DEFAULT_IDLE_TIMEOUT = 300.0
 # Auto stale threshold: about three poll intervals without a fresh answer.
 STALE_POLLS = 3
 
-POLL_RANGE = (0.1, 60.0)
-DEADLINE_RANGE = (0.1, 60.0)
-STALE_RANGE = (0.0, 3600.0)
-IDLE_RANGE = (1.0, 86400.0)
+POLL_RANGE = limits.POLL_SECONDS
+DEADLINE_RANGE = limits.DEADLINE_SECONDS
+STALE_RANGE = limits.STALE_SECONDS
+IDLE_RANGE = limits.IDLE_SECONDS
 ROLES = ("operator", "viewer")
 
 # Environment variables, documented in the README and `--help`.
@@ -205,19 +206,10 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _number(value: Any, where: str, bounds: tuple[float, float], unit: str = "seconds") -> float:
-    lo, hi = bounds
-    expected = f"a number of {unit} from {lo:g} to {hi:g}"
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            raise ConfigError(f"{where}: expected {expected}, got {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{where}: expected {expected}, got {value!r}")
-    number = float(value)
-    if not math.isfinite(number) or not lo <= number <= hi:
-        raise ConfigError(f"{where}: expected {expected}, got {number:g}")
-    return number
+    try:
+        return limits.number(value, where, bounds, unit=unit, parse_text=True)
+    except limits.RangeError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def validate_target(value: Any, where: str) -> str:
@@ -295,12 +287,33 @@ def _read_file(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the config file: {exc.strerror or exc}") from None
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8-sig"))  # a leading byte-order mark (Windows editors) is fine
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: the config file is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message ends with "(at line N, column M)".
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _not_a_file(path: Path) -> str:
+    """Why `path` cannot be a config file, in words: the real cause, not always "does not exist"."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return f"config file {path} does not exist"
+    except OSError as exc:
+        return f"config file {path} cannot be opened: {exc.strerror or exc}"
+    if stat.S_ISDIR(mode):
+        return f"{path} is a folder, not a config file"
+    if stat.S_ISFIFO(mode):
+        return f"{path} is a named pipe (FIFO), not a config file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return f"{path} is a device (such as /dev/null), not a config file"
+    if stat.S_ISSOCK(mode):
+        return f"{path} is a socket, not a config file"
+    return f"{path} is not a regular file"
 
 
 def parse_config_file(path: Path) -> dict[str, Any]:
@@ -388,7 +401,7 @@ def load_config(args: argparse.Namespace | None = None, environ: Mapping[str, st
     if explicit is not None:
         config_file = Path(explicit).expanduser()
         if not config_file.is_file():
-            raise ConfigError(f"{where_file}: config file {config_file} does not exist")
+            raise ConfigError(f"{where_file}: {_not_a_file(config_file)}")
     else:
         default = default_config_path(environ)
         config_file = default if default.is_file() else None

@@ -21,18 +21,37 @@ EXIT_UNREACHABLE = 4
 EXIT_AUTH = 5
 EXIT_UNKNOWN = 6  # approve: sent, but the outcome is unknown (4 always means nothing was sent)
 
-# What each exit code means, for --help and the README (one place; `ipc-hmi approve --help` repeats it).
-EXIT_MEANINGS: dict[int, str] = {
-    EXIT_OK: _("approved (report: the IPC answered)"),
-    EXIT_OTHER: _("anything else (also: answered 'no' at the prompt)"),
-    EXIT_USAGE: _("usage or config error"),
-    EXIT_REFUSED: _("refused by the IPC or not offered, or the confirmation expired; nothing took effect"),
-    EXIT_UNREACHABLE: _("the IPC cannot be reached or did not answer in time; nothing was sent"),
-    EXIT_AUTH: _("not authenticated or not permitted"),
-    EXIT_UNKNOWN: _(
-        "sent, but the outcome is unknown (the answer was lost); do not simply retry: check 'ipc-hmi report'"
-    ),
+# What each exit code means, for every command. The README's table (between the
+# `<!-- exit-codes:begin -->` markers, `make exit-codes`) and `--help` are generated from it.
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "done: the IPC answered, or accepted the approval (still 0 when the output could not be written)",
+    EXIT_OTHER: "anything else: answered 'no' at the prompt, the audit trail cannot be written (nothing sent), "
+    "an unexpected error from the IPC",
+    EXIT_USAGE: "usage or config error: a bad flag, config, scenario, state, certificate or key file; "
+    "a token refused without TLS; no terminal and no --yes",
+    EXIT_REFUSED: "refused by the IPC or not offered: the version changed, there is nothing to approve, the "
+    "state changed between the question and the answer, or the confirmation was older than 60 s; nothing took effect",
+    EXIT_UNREACHABLE: "the IPC cannot be reached or did not answer in time; nothing was sent",
+    EXIT_AUTH: "not authenticated or not permitted (token, client certificate, operator PIN, viewer)",
+    EXIT_UNKNOWN: "approve: sent, but the outcome is unknown (the answer was lost and a re-read proved nothing); "
+    "do not simply retry: check with 'ipc-hmi report', whose next read settles the audit record",
 }
+
+
+def exit_codes_help() -> str:
+    """The `exit codes:` section of `--help`."""
+    import textwrap
+
+    lines = ["exit codes:"]
+    for code, text in sorted(EXIT_CODES.items()):
+        lines += textwrap.wrap(text, 100, initial_indent=f"  {code}  ", subsequent_indent="     ")
+    return "\n".join(lines) + "\n"
+
+
+def exit_codes_markdown() -> str:
+    """The README table: the block between `<!-- exit-codes:begin -->` and `<!-- exit-codes:end -->`."""
+    rows = [f"| {code}    | {text} |" for code, text in sorted(EXIT_CODES.items())]
+    return "\n".join(["| Code | Meaning |", "|------|---------|", *rows])
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +157,23 @@ def describe(code: Any) -> ErrorText:
     name = name.upper()
     operator, technician, exit_code = _TABLE.get(name, _TABLE["UNKNOWN"])
     return ErrorText(name if name in _TABLE else "UNKNOWN", operator, technician, exit_code)
+
+
+# What grpc's transport says when something other than an HTTP/2 (gRPC) server answers.
+_NOT_GRPC_MARKS = ("failed parsing http/2", "http1.x server", "expected settings frame", "trying to connect an http1")
+NOT_GRPC = ErrorText(
+    "UNAVAILABLE",
+    _("This address does not speak gRPC."),
+    _("Something answered at this address, but not a gRPC server (an HTTP or other server?); check the port."),
+    EXIT_UNREACHABLE,
+)
+
+
+def explain(code: Any, detail: str | None) -> ErrorText:
+    """Like `describe`, but names the real cause where the detail shows it (an HTTP server at the target)."""
+    if detail and any(mark in detail.lower() for mark in _NOT_GRPC_MARKS):
+        return NOT_GRPC
+    return describe(code)
 
 
 def all_codes() -> list[str]:

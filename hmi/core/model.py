@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hmi.core.i18n import _
+from hmi.core.text import CONTROL as _CONTROL  # C0/C1 controls, bidi overrides: never shown raw
 
 # Bounds that keep a screen and a terminal usable whatever the IPC sends.
 DISPLAY_ID_MAX = 120
@@ -33,9 +34,7 @@ NOTES_PREVIEW_LINES = 12
 # intent older than this at the moment they act on it.
 CONFIRMATION_TTL = 60.0
 
-# C0/C1 controls, DEL, and bidi overrides/isolates that can make a version id read
-# differently from what it is. Newlines and tabs are kept in notes only.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
 _LINE_BREAKS = re.compile(r"[\t\n\r\f\v\u2028\u2029]+")
 
 
@@ -74,6 +73,25 @@ def clean_line(text: str, limit: int) -> str:
     text = _CONTROL.sub("", text).strip()
     text = unicodedata.normalize("NFC", text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def spelled_out(text: str, limit: int = 500) -> str:
+    """The exact id with every invisible or control character spelled out as ⟨U+XXXX⟩ (the console's form),
+    for terminals too: what it shows is what the bytes are. Bounded to `limit` characters of input."""
+    out = []
+    for ch in text[:limit]:
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn") or (ch.isspace() and ch != " "):
+            out.append(f"⟨U+{ord(ch):04X}⟩")
+        else:
+            out.append(ch)
+    return "".join(out) + ("…" if len(text) > limit else "")
+
+
+def terminal_id(version_id: str) -> str:
+    """A version id for a terminal line: the clean form, or the spelled-out form when that hides something."""
+    shown = clean_line(version_id, DISPLAY_ID_MAX)
+    return shown if shown == version_id else spelled_out(version_id, DISPLAY_ID_MAX)
 
 
 def clean_notes(text: str) -> str:

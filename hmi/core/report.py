@@ -21,13 +21,15 @@ def info_json(info: Any, *, compact: bool = False) -> str:
     """UpdateInfo (any message) as grpcurl prints it."""
     from google.protobuf import json_format
 
+    from hmi.core.text import json_for_terminal
+
     text: str = json_format.MessageToJson(
         info,
         preserving_proto_field_name=False,
         indent=None if compact else 2,
         ensure_ascii=False,
     )
-    return text
+    return json_for_terminal(text)
 
 
 def _block(label: str, text: str) -> list[str]:
@@ -42,14 +44,18 @@ def _block(label: str, text: str) -> list[str]:
 def format_report(state: ClientState, now: float) -> str:
     """The `ipc-hmi report` block: state (FAULT explained), versions, progress, notes, connection."""
     from hmi.core.i18n import _
+    from hmi.core.model import spelled_out
     from hmi.core.view import connection_text, headline, progress_text, version_text
 
     head = headline(state, now)
     snap = state.snapshot
     lines = _block(_("State"), f"{head.title}\n{head.detail}" if head.detail else head.title)
     if snap is not None:
-        lines += _block(_("Current"), version_text(snap, "current"))
-        lines += _block(_("Available"), version_text(snap, "available"))
+        for which, label in (("current", _("Current")), ("available", _("Available"))):
+            lines += _block(label, version_text(snap, which))
+            version = getattr(snap, which)
+            if version is not None and version.display_differs:  # the screen form hides something: say what
+                lines += _block(_("Exact id"), spelled_out(version.version_id))
         if snap.progress is not None:
             lines += _block(_("Progress"), progress_text(snap.progress))
         notes = snap.available.notes_preview if snap.available is not None else ""
@@ -83,8 +89,10 @@ def format_line(state: ClientState, now: float, wall: float) -> str:
 
 def format_failure(state: ClientState) -> tuple[str, str, int]:
     """Operator sentence, technician line and exit code for a failed read."""
-    from hmi.core.errors import describe
+    from hmi.core.errors import explain
+    from hmi.core.model import clean_line
 
     conn = state.connection
-    text = describe(conn.error_code or "UNKNOWN")
-    return text.operator, conn.error_detail or text.technician, text.exit_code or 1
+    text = explain(conn.error_code or "UNKNOWN", conn.error_detail)
+    # The detail carries the server's own words: cleaned of control characters before a terminal sees it.
+    return text.operator, clean_line(conn.error_detail or text.technician, 1000), text.exit_code or 1

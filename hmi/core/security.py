@@ -147,6 +147,50 @@ def read_token(path: Path) -> str:
     return token
 
 
+_SSL_REASONS = {
+    "PEM_LIB": "not a PEM certificate and key that OpenSSL can read",
+    "NO_START_LINE": "no PEM block in it",
+    "KEY_VALUES_MISMATCH": "the key does not belong to the certificate",
+    "BAD_DECRYPT": "the key is protected by a password, which is not supported",
+}
+
+
+def _ssl_reason(exc: BaseException) -> str:
+    import re
+
+    reason = str(getattr(exc, "reason", None) or "")
+    if reason in _SSL_REASONS:
+        return _SSL_REASONS[reason]
+    return re.sub(r"\s*\(_ssl\.c:\d+\)", "", str(getattr(exc, "strerror", None) or exc)).strip()
+
+
+def check_ca(data: bytes, path: Path) -> None:
+    """The CA file holds at least one PEM certificate that OpenSSL can load; SecurityError otherwise."""
+    import ssl
+
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        raise SecurityError(f"TLS: the CA certificate {path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=data.decode("ascii"))
+    except (ssl.SSLError, ValueError) as exc:
+        raise SecurityError(f"TLS: the CA certificate {path} cannot be loaded ({_ssl_reason(exc)})") from None
+
+
+def check_pair(cert: Path, key: Path) -> None:
+    """The client certificate and key load and belong together; SecurityError naming the files otherwise."""
+    import ssl
+
+    def no_password() -> bytes:  # an encrypted key is refused, never prompted for
+        raise ValueError("the key is protected by a password, which is not supported")
+
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(cert, key, password=no_password)
+    except (ssl.SSLError, ValueError, OSError) as exc:
+        raise SecurityError(
+            f"TLS: the client certificate {cert} and key {key} cannot be used together ({_ssl_reason(exc)})"
+        ) from None
+
+
 def prepare(config: ClientConfig) -> ChannelSecurity:
     """Reads certificates and token and checks the combination. Raises SecurityError."""
     use_tls = config.uses_tls
@@ -154,6 +198,7 @@ def prepare(config: ClientConfig) -> ChannelSecurity:
     if use_tls:
         if config.tls_ca is not None:
             roots = _read(config.tls_ca, "CA certificate", "TLS")
+            check_ca(roots, config.tls_ca)
         if config.tls_cert is not None or config.tls_key is not None:
             if config.tls_cert is None or config.tls_key is None:
                 raise SecurityError("TLS: mutual TLS needs both a client certificate and its key")
@@ -162,6 +207,7 @@ def prepare(config: ClientConfig) -> ChannelSecurity:
             warning = exposure_warning(config.tls_key, "client key file")
             if warning:
                 log.warning(warning)
+            check_pair(config.tls_cert, config.tls_key)
     metadata: tuple[tuple[str, str], ...] = ()
     if config.token_file is not None:
         if not use_tls and not config.allow_insecure_token and not is_loopback_target(config.target):

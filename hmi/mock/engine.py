@@ -40,6 +40,7 @@ from typing import Any
 
 import grpc
 
+from hmi.core import limits
 from hmi.mock.clock import Clock, Scheduler, Timer
 from hmi.mock.scenarios import Mode, Scenario, load_scenario
 from hmi.mock.stages import ACTIVATING_STAGE, STAGE_NAMES, STAGES, Level, StageStatus
@@ -634,18 +635,30 @@ class Engine:
         self._running = r.get("running", bool)
         self._fault = r.get("fault", bool)
         self._powered = r.get("powered", bool)
-        self._stage_index = r.get("stage_index", int, optional=True)
-        self._next_release = r.get("next_release", int)
-        self._builds = r.get("builds", int)
+        stage_index = r.get("stage_index", int, optional=True)
+        sup = self.scenario.supersede
+        self._stage_index = None if stage_index is None else r.whole(stage_index, "stage_index", (0, len(STAGES) - 1))
+        self._next_release = r.whole(r.get("next_release", int), "next_release", (0, len(self.scenario.releases)))
+        self._builds = r.whole(r.get("builds", int), "builds", (0, sup.builds if sup else 0))
         self._feed = [r.feed_entry(x, f"feed[{i}]") for i, x in enumerate(r.get("feed", list))]
         if not self._feed:
             raise ValueError("feed: expected at least the installed version")
+        ids = [e.version_id for e in self._feed]
+        if len(set(ids)) != len(ids):
+            raise ValueError("feed: expected each version id once")
         stages = [r.stage(x, f"stages[{i}]") for i, x in enumerate(r.get("stages", list))]
         if [s.name for s in stages] != list(STAGE_NAMES):
             raise ValueError(f"stages: expected the stages {', '.join(STAGE_NAMES)} in order")
         self._stages = stages
+        # Rules across fields: a record these do not hold for was not written by this engine.
+        if self._running and self._fault:
+            raise ValueError("fault: expected false while running is true (an update cannot run and have failed)")
         if self._running and self._stage_index is None:
             raise ValueError("stage_index: expected the running stage's index while running is true")
+        if not self._running and self._stage_index is not None:
+            raise ValueError("stage_index: expected null while running is false")
+        if self._running and self._assigned not in ids:
+            raise ValueError("assigned: expected a version in the feed while running is true")
         self._events.clear()
         self._events.extend(r.log(x, f"events[{i}]") for i, x in enumerate(r.get("events", list)))
         if self._running or not self._powered:
@@ -681,9 +694,27 @@ class _RecordReader:
             return None
         ok = isinstance(value, kind) and not (kind in (int, float) and isinstance(value, bool))
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value, ok = float(value), True
+            ok = True
         if not ok:
             raise ValueError(f"{where}{key}: expected {kind.__name__}, got {type(value).__name__}")
+        if kind is float:  # every number of this kind in a record is a moment, in epoch seconds
+            try:
+                return limits.number(value, f"{where}{key}", limits.EPOCH_SECONDS, unit="epoch seconds")
+            except limits.RangeError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @staticmethod
+    def whole(value: int, where: str, bounds: tuple[int, int]) -> int:
+        try:
+            return limits.whole(value, where, bounds)
+        except limits.RangeError as exc:
+            raise ValueError(str(exc)) from None
+
+    @staticmethod
+    def stage_name(value: str | None, where: str) -> str | None:
+        if value is not None and value not in STAGE_NAMES:
+            raise ValueError(f"{where}: expected a stage name or null, got {value!r}")
         return value
 
     def get(self, key: str, kind: type, optional: bool = False) -> Any:
@@ -695,8 +726,8 @@ class _RecordReader:
             version_id=self._check(data, "version_id", str, w),
             update_notes=self._check(data, "update_notes", str, w, True),
             published_at=self._check(data, "published_at", float, w),
-            fail_at=self._check(data, "fail_at", str, w, True),
-            power_loss_at=self._check(data, "power_loss_at", str, w, True),
+            fail_at=self.stage_name(self._check(data, "fail_at", str, w, True), f"{w}fail_at"),
+            power_loss_at=self.stage_name(self._check(data, "power_loss_at", str, w, True), f"{w}power_loss_at"),
         )
 
     def stage(self, data: Any, where: str) -> StageRun:

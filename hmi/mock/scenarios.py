@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from hmi.core import limits
 from hmi.mock.stages import STAGE_NAMES, STAGES
 
 BUILTIN_PACKAGE = "hmi.mock.builtin_scenarios"
@@ -222,12 +223,10 @@ class _Reader:
         self, data: dict[str, Any], key: str, where: str, *, default: float = 0.0, positive: bool = False
     ) -> float:
         value = data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(where, "a number of seconds", value)
-        if value < 0 or (positive and value == 0):
-            bound = "greater than 0" if positive else "0 or more"
-            raise self.fail(where, f"a number of seconds, {bound}", value)
-        return float(value)
+        try:
+            return limits.number(value, where, limits.SCENARIO_SECONDS, above=positive)
+        except limits.RangeError as exc:
+            raise ScenarioError(self.source, where, f"{exc.expected}, got {type(value).__name__} {value!r}") from None
 
     def stage(self, data: dict[str, Any], key: str, where: str) -> str | None:
         if key not in data:
@@ -253,8 +252,10 @@ class _Reader:
         if "{n}" not in pattern:
             raise self.fail("supersede.version_id", 'a pattern containing {n}, e.g. "2.0.0-rc.{n}"', pattern)
         builds = item.get("builds")
-        if isinstance(builds, bool) or not isinstance(builds, int) or not 1 <= builds <= 1000:
-            raise self.fail("supersede.builds", "a whole number from 1 to 1000", builds)
+        try:
+            builds = limits.whole(builds, "supersede.builds", limits.BUILDS)
+        except limits.RangeError as exc:
+            raise self.fail("supersede.builds", exc.expected, builds) from None
         if "every" not in item:
             raise ScenarioError(self.source, "supersede.every", "a number of seconds (required)")
         return Supersede(

@@ -18,6 +18,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from hmi.core.filelock import FileLock, LockBusy
 from hmi.mock.clock import AsyncioClock
 from hmi.mock.engine import Engine, EngineError
 from hmi.mock.scenarios import load_scenario
@@ -120,6 +121,7 @@ class RunningMock:
         self.port = port
         self.address = f"{host}:{port}"
         self._stopped = False
+        self._lock: FileLock | None = None  # the state file's, released when the mock stops
 
     async def stop(self, grace: float | None = 0.5) -> None:
         """Stops serving; the state file keeps the last transition (a running update reads as a power loss)."""
@@ -129,6 +131,8 @@ class RunningMock:
         self.engine.close()
         await self._health.enter_graceful_shutdown()
         await self._server.stop(grace)
+        if self._lock is not None:
+            self._lock.release()
 
     async def wait_for_termination(self) -> None:
         await self._server.wait_for_termination()
@@ -164,16 +168,31 @@ async def start_mock(
         )
     loaded = load_scenario(scenario)
     record = None
+    lock: FileLock | None = None
     if state_file is not None:
         state_file = Path(state_file)
         check_writable(state_file)
-        record = load_state(state_file)
+        lock = FileLock(state_file)
+        try:
+            lock.acquire()  # held while this mock serves: a second mock on the same file is refused
+        except LockBusy:
+            raise StateFileError(state_file, "is in use by another running mock; give this one its own file") from None
+        except OSError as exc:
+            raise StateFileError(state_file, f"cannot be locked ({exc.strerror or exc})") from None
     try:
+        if state_file is not None:
+            record = load_state(state_file)
         engine = Engine(loaded, AsyncioClock(speed), record=record)
     except ValueError as exc:
+        if lock is not None:
+            lock.release()
         if state_file is None:
             raise
         raise StateFileError(state_file, str(exc)) from None
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
 
     # No SO_REUSEPORT: a second mock on a busy port must fail, not silently share it.
     server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
@@ -193,8 +212,12 @@ async def start_mock(
     except BaseException:
         engine.close()
         await server.stop(None)
+        if lock is not None:
+            lock.release()
         raise
-    return RunningMock(server, engine, health_servicer, host, bound)
+    running = RunningMock(server, engine, health_servicer, host, bound)
+    running._lock = lock
+    return running
 
 
 def _bind(server: grpc.aio.Server, host: str, port: int, listen: str) -> int:

@@ -103,7 +103,10 @@ def test_parse_since_forms() -> None:
 def test_history_refuses_a_bad_date(trail: Path, capsys) -> None:
     assert run(["history", "--since", "last tuesday", "--audit-file", str(trail)]) == 2
     assert "not a date" in capsys.readouterr().err
-    assert run(["history", "--limit", "0", "--audit-file", str(trail)]) == 2
+    with pytest.raises(SystemExit) as exc:  # an argparse type now: a usage error naming the range
+        run(["history", "--limit", "0", "--audit-file", str(trail)])
+    assert exc.value.code == 2
+    assert "from 1 to 1000000000" in capsys.readouterr().err
 
 
 def test_history_without_a_store(tmp_path: Path, capsys) -> None:
@@ -191,7 +194,8 @@ def test_set_pin_replaces_the_hash_and_keeps_everything_else(tmp_path: Path, mon
     assert verify_pin("246810", _operators(path)["alice"]["pin_hash"])
     assert "246810" not in text
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml"]  # no temp file left
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [".config.toml.lock", "config.toml"]  # no temp file left; the lock sidecar stays
 
 
 def test_set_pin_adds_the_line_and_can_change_the_role(tmp_path: Path, monkeypatch) -> None:
@@ -274,7 +278,7 @@ def test_set_pin_refuses_a_bad_pin(tmp_path: Path, monkeypatch, pin: str) -> Non
 def test_set_pin_leaves_a_file_it_cannot_edit_safely(tmp_path: Path, monkeypatch, capsys, content, reason) -> None:
     path = tmp_path / "config.toml"
     path.write_text(content)
-    assert _set_pin(monkeypatch, ["alice", "--config", str(path), "--pin-stdin"], "1234\n") == 1
+    assert _set_pin(monkeypatch, ["alice", "--config", str(path), "--pin-stdin"], "1234\n") == 2
     assert reason in capsys.readouterr().err
     assert path.read_text() == content
 

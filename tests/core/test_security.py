@@ -86,7 +86,9 @@ def test_readable_token_and_key_files_warn_without_leaking(tmp_path: Path, caplo
     key.chmod(0o640)
     cert = tmp_path / "client.pem"
     cert.write_text("cert")
-    prepare(ClientConfig(token_file=tok, tls_cert=cert, tls_key=key))
+    prepare(ClientConfig(token_file=tok))
+    with pytest.raises(SecurityError, match=r"client\.pem and key .*client\.key cannot be used together"):
+        prepare(ClientConfig(token_file=tok, tls_cert=cert, tls_key=key))  # checked before any connection
     text = caplog.text
     assert f"token file {tok} can be read by other users (mode 0644)" in text
     assert f"client key file {key} can be read by other users (mode 0640)" in text

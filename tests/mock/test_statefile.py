@@ -57,7 +57,8 @@ def test_start_mock_refuses_a_bad_state_file_and_never_overwrites_it(tmp_path, c
 
     run(scenario())
     assert path.read_text() == content
-    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+    # Only the file itself, and the lock sidecar that keeps a second mock off it (hmi.core.filelock).
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".state.json.lock", "state.json"]
 
 
 def test_the_cli_exits_2_on_a_corrupt_state_file_and_keeps_it(tmp_path, capsys):
