@@ -54,6 +54,12 @@ class ProgressSettings:
         if self.stuck_factor < 1:
             raise ValueError("stuck_factor must be at least 1")
 
+    def scaled(self, speed: float) -> ProgressSettings:
+        """The thresholds for a mock running `speed` times faster (the demo): seconds divided by speed."""
+        if not (math.isfinite(speed) and speed > 0):
+            raise ValueError("speed must be a number greater than 0")
+        return ProgressSettings(self.stuck_factor, self.stuck_minimum / speed, self.stuck_without_history / speed)
+
 
 @dataclass(frozen=True, slots=True)
 class StepKey:
@@ -201,7 +207,7 @@ class Estimate:
 
     @property
     def remaining_text(self) -> str:
-        """"About 6 to 9 min left", or "" when there is no range."""
+        """ "About 6 to 9 min left", or "" when there is no range."""
         if self.remaining is None:
             return ""
         low, high = self.remaining
@@ -221,9 +227,9 @@ class Estimate:
         if self.usual is None:
             head = _("This step has been running for {now}, with no earlier update to compare with.").format(now=now)
         else:
-            head = _(
-                "This step is taking much longer than on earlier updates (usually {usual}, now {now})."
-            ).format(usual=format_rough(self.usual), now=now)
+            head = _("This step is taking much longer than on earlier updates (usually {usual}, now {now}).").format(
+                usual=format_rough(self.usual), now=now
+            )
         return f"{head} {tail}"
 
 
