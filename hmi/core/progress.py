@@ -35,7 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from hmi.core.i18n import _, ngettext
-from hmi.core.model import Snapshot, UpdateState
+from hmi.core.model import Connection, Health, Snapshot, UpdateState
 
 DEFAULT_GAP_LIMIT = 10.0  # seconds between two answers beyond which a step's duration is not trusted
 
@@ -355,3 +355,40 @@ def estimate(
         stuck=is_stuck(running_for, longest, settings),
         settings=settings,
     )
+
+
+# ---- liveness during a run -----------------------------------------------------------------
+
+DEFAULT_RESTART_GRACE = 300.0  # seconds an IPC may stay unreachable mid-update before it is "connection trouble"
+
+
+class Liveness(enum.StrEnum):
+    NOT_RUNNING = "not-running"  # no update runs: the console's usual connection texts apply
+    ANSWERING = "answering"  # an update runs and the IPC answers
+    RESTARTING = "restarting"  # an update runs, the IPC is unreachable, within restart_grace
+    TROUBLE = "trouble"  # unreachable for longer than restart_grace: the usual connection-trouble warning
+
+
+@dataclass(frozen=True, slots=True)
+class LivenessView:
+    kind: Liveness
+    answered_ago: float | None  # seconds since the last answer
+    status_text: str  # for the status bar, refreshed each second: "IPC answered 1 s ago"
+    headline: str  # replaces "connection trouble" while RESTARTING; "" otherwise
+
+
+def liveness(
+    connection: Connection, now: float, update_running: bool, restart_grace: float = DEFAULT_RESTART_GRACE
+) -> LivenessView:
+    """How alive the IPC is during an update. `update_running` is `RunTracker.running` (the last data said RUNNING)."""
+    age = connection.age(now)
+    ago = format_duration(age) if age is not None else ""
+    if not update_running:
+        return LivenessView(Liveness.NOT_RUNNING, age, "", "")
+    if connection.health(now) is Health.ONLINE:
+        return LivenessView(Liveness.ANSWERING, age, _("IPC answered {ago} ago").format(ago=ago), "")
+    status = _("IPC last answered {ago} ago").format(ago=ago) if age is not None else _("No answer from the IPC yet")
+    if age is not None and age < restart_grace:
+        headline = _("The IPC is restarting as part of the update; do not switch off.")
+        return LivenessView(Liveness.RESTARTING, age, status, headline)
+    return LivenessView(Liveness.TROUBLE, age, status, "")

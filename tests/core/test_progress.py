@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hmi.core.model import Progress, Snapshot, UpdateState, Version, snapshot_from_proto
+from hmi.core.model import Connection, Progress, Snapshot, UpdateState, Version, snapshot_from_proto
 from hmi.core.progress import (
     Estimate,
+    Liveness,
     ProgressSettings,
     RunTracker,
     Status,
@@ -19,6 +21,7 @@ from hmi.core.progress import (
     format_duration,
     format_rough,
     is_stuck,
+    liveness,
     observe,
 )
 from hmi.pb.intrinsic_proto.inversion.v1 import inversion_pb2 as pb
@@ -50,7 +53,8 @@ def run_update(
     start: float, durations: Sequence[float], vid: str = "1.5.0", poll: float = 1.0
 ) -> tuple[list[StepRecord], RunTracker]:
     """Polls an update with these step durations every `poll` seconds; returns the recorded steps."""
-    t, tracker, out = start, observe(RunTracker(), snap(start, state=UpdateState.UP_TO_DATE)), []
+    out: list[StepRecord] = []
+    t, tracker = start, observe(RunTracker(), snap(start, state=UpdateState.UP_TO_DATE))
     t += poll
     for i, d in enumerate(durations):
         end = t + d
@@ -175,13 +179,12 @@ def test_is_stuck_rule() -> None:
     assert not is_stuck(float("nan"), 1, s)
 
 
-def test_settings_are_checked() -> None:
-    for bad in ({"stuck_factor": 0.5}, {"stuck_minimum": -1}, {"stuck_without_history": float("inf")}):
-        try:
-            ProgressSettings(**bad)  # type: ignore[arg-type]
-        except ValueError:
-            continue
-        raise AssertionError(f"accepted {bad}")
+@pytest.mark.parametrize(
+    "bad", [{"stuck_factor": 0.5}, {"stuck_minimum": -1.0}, {"stuck_without_history": float("inf")}]
+)
+def test_settings_are_checked(bad: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        ProgressSettings(**bad)
 
 
 def test_the_estimate_moves_one_minute_per_poll_until_the_step_ends() -> None:
@@ -245,7 +248,10 @@ def proto_snapshot(t: float, state: UpdateState, step: int | None, total: int | 
 
 @settings(max_examples=150, deadline=None)
 @given(polls, st.lists(st.tuples(st.integers(0, 6), st.integers(1, 7), st.floats(0, 1e4), st.booleans()), max_size=30))
-def test_any_poll_sequence_gives_a_sane_estimate(seq: list, raw_history: list) -> None:
+def test_any_poll_sequence_gives_a_sane_estimate(
+    seq: list[tuple[float, UpdateState, int | None, int | None, str]],
+    raw_history: list[tuple[int, int, float, bool]],
+) -> None:
     descriptions = ["", "Migrating the database.", "Downloading version {version}."]
     history = [
         StepRecord(f"r{i % 4}", StepKey(idx, tot, descriptions[i % 3]), dur, trusted)
@@ -275,7 +281,7 @@ def test_any_poll_sequence_gives_a_sane_estimate(seq: list, raw_history: list) -
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 5), st.floats(0.5, 5.0)), min_size=1, max_size=30))
-def test_counts_going_backwards_always_end_the_estimate(moves: list) -> None:
+def test_counts_going_backwards_always_end_the_estimate(moves: list[tuple[int, float]]) -> None:
     """Whatever a run does, once a poll shows a lower step than before, the run is inconsistent."""
     tracker, t, highest = observe(RunTracker(), snap(0, state=UpdateState.UP_TO_DATE)), 0.0, -1
     went_back = False
@@ -291,7 +297,7 @@ def test_counts_going_backwards_always_end_the_estimate(moves: list) -> None:
 
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.floats(1.0, 900.0), min_size=3, max_size=3), st.lists(st.floats(0.5, 3.0), max_size=60))
-def test_a_steady_run_moves_at_most_one_minute_per_poll(earlier: list, polls_dt: list) -> None:
+def test_a_steady_run_moves_at_most_one_minute_per_poll(earlier: list[float], polls_dt: list[float]) -> None:
     history = history_of(earlier, [d * 1.5 for d in earlier])
     tracker, shown, t = tracker_at(0, 0.0), None, 0.0
     for dt in polls_dt:
@@ -301,3 +307,36 @@ def test_a_steady_run_moves_at_most_one_minute_per_poll(earlier: list, polls_dt:
         if e.remaining is not None and shown is not None and shown.remaining is not None:
             assert max(abs(a - b) for a, b in zip(e.remaining, shown.remaining, strict=True)) <= 1
         shown = e
+
+
+# ---- liveness ------------------------------------------------------------------------------
+
+
+def conn(last_ok: float | None, failed: bool) -> Connection:
+    return Connection("ipc:1", last_ok, failed, "UNAVAILABLE" if failed else None, None, stale_after=3.0)
+
+
+def test_liveness_while_an_update_runs() -> None:
+    ok = liveness(conn(99.0, False), 100.0, update_running=True)
+    assert ok.kind is Liveness.ANSWERING and ok.status_text == "IPC answered 1 s ago" and ok.headline == ""
+    away = liveness(conn(100.0, True), 100.0 + 299, update_running=True)
+    assert away.kind is Liveness.RESTARTING
+    assert away.headline == "The IPC is restarting as part of the update; do not switch off."
+    assert away.status_text == "IPC last answered 4 min 59 s ago"
+    late = liveness(conn(100.0, True), 100.0 + 300, update_running=True)
+    assert late.kind is Liveness.TROUBLE and late.headline == ""
+    never = liveness(conn(None, True), 5.0, update_running=True)
+    assert never.kind is Liveness.TROUBLE and never.status_text == "No answer from the IPC yet"
+    idle = liveness(conn(100.0, True), 200.0, update_running=False)
+    assert idle.kind is Liveness.NOT_RUNNING and idle.status_text == "" and idle.headline == ""
+
+
+@given(st.one_of(st.none(), st.floats(0, 1e6)), st.booleans(), st.floats(0, 2e6), st.booleans(), st.floats(1, 1e4))
+def test_liveness_never_raises_and_restarting_only_within_the_grace(
+    last_ok: float | None, failed: bool, now: float, running: bool, grace: float
+) -> None:
+    view = liveness(conn(last_ok, failed), now, running, restart_grace=grace)
+    if view.kind is Liveness.RESTARTING:
+        assert running and view.answered_ago is not None and view.answered_ago < grace and view.headline
+    if not running:
+        assert view.kind is Liveness.NOT_RUNNING

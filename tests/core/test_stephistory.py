@@ -96,7 +96,8 @@ def test_a_recorder_learns_across_a_console_restart(tmp_path: Path) -> None:
         first = StepRecorder("ipc:1", h)
         watch(first, 0.0, [5, 30, 5])
         assert len(first.pending) == 3  # feed never writes
-        assert first.flush() and first.pending == ()
+        assert first.flush()
+        assert not first.pending
     with StepHistory.open(path) as h:  # the console starts again
         second = StepRecorder("ipc:1", h)
         assert len(second.known) == 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -17,14 +18,18 @@ from hmi.mock.engine import Engine, State
 from hmi.mock.scenarios import ScenarioError, load_scenario, parse_scenario
 from hmi.mock.stages import STAGE_NAMES
 
-BASE = {"installed": {"version_id": "1.0"}, "mode": "automatic", "releases": [{"version_id": "2.0", "delay": 1}]}
+BASE: dict[str, Any] = {
+    "installed": {"version_id": "1.0"},
+    "mode": "automatic",
+    "releases": [{"version_id": "2.0", "delay": 1}],
+}
 
 
 def planned(engine: Engine) -> list[float]:
     return [s["duration"] for s in engine.snapshot()["stages"]]
 
 
-def run_one_update(scenario_data: dict) -> list[float]:
+def run_one_update(scenario_data: dict[str, Any]) -> list[float]:
     """Runs the scenario's first update to its end on a fake clock; the durations the stages really took."""
     clock = FakeClock()
     engine = Engine(parse_scenario(scenario_data, "<test>"), clock)
@@ -80,7 +85,7 @@ def test_a_slow_stage_runs_slow_factor_times_longer() -> None:
         ({"releases": [{"version_id": "2.0", "slow_factor": "10"}]}, "releases[0].slow_factor"),
     ],
 )
-def test_bad_new_keys_name_the_key(change: dict, where: str) -> None:
+def test_bad_new_keys_name_the_key(change: dict[str, Any], where: str) -> None:
     with pytest.raises(ScenarioError) as caught:
         parse_scenario({**BASE, **change}, "x.toml")
     assert caught.value.where == where and caught.value.source == "x.toml"
