@@ -7,6 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hmi.core import stephistory
 from hmi.core.model import Progress, Snapshot, UpdateState, Version
@@ -129,3 +131,28 @@ def test_async_reads(tmp_path: Path) -> None:
     with StepHistory.open(tmp_path / "s.sqlite3") as h:
         asyncio.run(h.aadd("t", [rec("r", 0)]))
         assert asyncio.run(h.arecords("t")) == (rec("r", 0),)
+
+
+records_strategy = st.lists(
+    st.builds(
+        StepRecord,
+        st.text(min_size=1, max_size=12),
+        st.builds(
+            StepKey, st.integers(0, 5), st.integers(6, 9), st.text(alphabet=st.characters(exclude_categories=["Cs"]))
+        ),
+        st.floats(0, 1e7, allow_nan=False),
+        st.booleans(),
+    ),
+    max_size=20,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records_strategy)
+def test_whatever_is_stored_reads_back_the_same(tmp_path: Path, records: list[StepRecord]) -> None:
+    path = tmp_path / "prop.sqlite3"
+    path.unlink(missing_ok=True)
+    with StepHistory.open(path, keep_runs=1000) as h:
+        h.add("t", records)
+    with StepHistory.open(path, keep_runs=1000) as h:
+        assert h.records("t") == tuple(records)
