@@ -392,3 +392,44 @@ def liveness(
         headline = _("The IPC is restarting as part of the update; do not switch off.")
         return LivenessView(Liveness.RESTARTING, age, status, headline)
     return LivenessView(Liveness.TROUBLE, age, status, "")
+
+
+# ---- for the timeline and for `report --json` ----------------------------------------------
+
+
+def stuck_change(previous: Estimate | None, current: Estimate) -> str | None:
+    """ "started" or "ended" when the stuck state changed between two estimates (for the timeline), else None."""
+    was = previous is not None and previous.stuck
+    if current.stuck and not was:
+        return "started"
+    if was and not current.stuck:
+        return "ended"
+    return None
+
+
+def hmi_json(e: Estimate) -> dict[str, object]:
+    """The `hmi` object of `ipc-hmi report --json`: `expected` (None when no update runs) and `stuck`.
+
+    Plain JSON values only (no NaN or infinity), so the IPC's own fields keep their protobuf JSON mapping.
+    """
+
+    def seconds(value: float | None) -> float | None:
+        return round(value, 1) if value is not None and math.isfinite(value) else None
+
+    expected: dict[str, object] | None = None
+    if e.status is not Status.IDLE:
+        expected = {
+            "status": e.status.value,
+            "step": None
+            if e.step is None
+            else {"index": e.step.index, "total": e.step.total, "description": e.step.description},
+            "running_for_s": seconds(e.running_for),
+            "usual_s": seconds(e.usual),
+            "longest_s": seconds(e.longest),
+            "earlier_updates": e.earlier,
+            "remaining_min": list(e.remaining) if e.remaining is not None else None,
+            "text": e.step_text,
+            "remaining_text": e.remaining_text,
+            "warning": e.stuck_text,
+        }
+    return {"expected": expected, "stuck": e.stuck}

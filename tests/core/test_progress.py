@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import pytest
@@ -20,9 +21,11 @@ from hmi.core.progress import (
     estimate,
     format_duration,
     format_rough,
+    hmi_json,
     is_stuck,
     liveness,
     observe,
+    stuck_change,
 )
 from hmi.pb.intrinsic_proto.inversion.v1 import inversion_pb2 as pb
 
@@ -266,6 +269,11 @@ def test_any_poll_sequence_gives_a_sane_estimate(
         e = estimate(tracker, history, now=t + 0.5, previous=shown)
         for text_out in (e.step_text, e.remaining_text, e.stuck_text):
             assert isinstance(text_out, str)
+        doc = json.loads(json.dumps(hmi_json(e), allow_nan=False))
+        assert doc["stuck"] is e.stuck and (doc["expected"] is None) is (e.status is Status.IDLE)
+        was_stuck = shown is not None and shown.stuck
+        expected_change = None if was_stuck == e.stuck else "started" if e.stuck else "ended"
+        assert stuck_change(shown, e) == expected_change
         if e.remaining is not None:
             low, high = e.remaining
             assert 0 <= low < high
@@ -340,3 +348,27 @@ def test_liveness_never_raises_and_restarting_only_within_the_grace(
         assert running and view.answered_ago is not None and view.answered_ago < grace and view.headline
     if not running:
         assert view.kind is Liveness.NOT_RUNNING
+
+
+def test_the_json_for_report_and_the_timeline_changes() -> None:
+    history = history_of([10, 120, 30], [10, 180, 30])
+    tracker = tracker_at(1, 100.0)
+    calm = estimate(tracker, history, now=200.0)
+    stuck = estimate(tracker, history, now=100.0 + 600, previous=calm)
+    assert stuck_change(None, calm) is None and stuck_change(calm, stuck) == "started"
+    assert stuck_change(stuck, stuck) is None and stuck_change(stuck, calm) == "ended"
+    doc = hmi_json(calm)
+    assert doc["stuck"] is False
+    assert doc["expected"] == {
+        "status": "estimate",
+        "step": {"index": 1, "total": 3, "description": "Turning down workloads."},
+        "running_for_s": 100.0,
+        "usual_s": 150.0,
+        "longest_s": 180.0,
+        "earlier_updates": 2,
+        "remaining_min": [0, 2],
+        "text": "usually about 3 min here (2 earlier updates), running for 1 min 40 s",
+        "remaining_text": "Less than 2 min left",
+        "warning": "",
+    }
+    assert hmi_json(estimate(RunTracker(), [], now=1.0)) == {"expected": None, "stuck": False}
