@@ -86,7 +86,7 @@ def step_key(snapshot: Snapshot) -> StepKey | None:
     assert p.step is not None and p.total is not None
     description = p.description
     version = snapshot.available.display_id if snapshot.available is not None else ""
-    if version:
+    if len(version) >= 3:  # a one- or two-character id would replace ordinary digits and words
         description = description.replace(version, "{version}")
     return StepKey(p.step, p.total, description)
 
