@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -130,6 +131,10 @@ class Engine:
         self._events: collections.deque[LogEntry] = collections.deque(maxlen=EVENT_LIMIT)
         self._info: pb.UpdateInfo | None = None
         self._closed = False
+        # The jitter's random numbers: seeded by the scenario, drawn in stage order, so a scenario
+        # on a FakeClock gives the same durations every run.
+        self._rng = random.Random(self.scenario.seed)
+        self._planned: dict[int, float] = {}
         self._init_story()
         if record is None:
             self._event(Level.INFO, f'Mock IPC started: scenario "{self.scenario.name}", "{self._active}" installed.')
@@ -317,6 +322,7 @@ class Engine:
         self._powered = True
         self._stage_index: int | None = None
         self._stages = _fresh_stages()
+        self._planned = {}
         self._next_release = 0
         self._builds = 0
 
@@ -329,12 +335,14 @@ class Engine:
         self._running, self._fault = True, False
         self._assigned = entry.version_id
         self._stages = _fresh_stages()
+        self._planned = {}
         self._event(Level.INFO, f'Update to "{entry.version_id}" started ({cause}), replacing "{self._active}".')
         self._begin_stage(0)
 
     def _begin_stage(self, i: int) -> None:
         spec, run, version = STAGES[i], self._stages[i], self._assigned
-        now, duration = self._clock.time(), self.scenario.duration(spec.name)
+        now, duration = self._clock.time(), self._stage_duration(spec.name, version)
+        self._planned[i] = duration
         self._stage_index = i
         run.status, run.started_at = StageStatus.UNDERWAY, now
         for k, (fraction, level, message) in enumerate(spec.logs):
@@ -349,6 +357,17 @@ class Engine:
             self._arm("inject", duration / 2, partial(self._inject_failure, entry))
         elif entry.power_loss_at == spec.name:
             self._arm("inject", duration / 2, partial(self._inject_power_loss, entry))
+
+    def _stage_duration(self, stage: str, version: str) -> float:
+        """The scenario's duration for this stage, times the jitter, times the release's slow factor."""
+        s = self.scenario
+        duration = s.duration(stage)
+        if s.jitter > 0:
+            duration *= self._rng.uniform(1.0 - s.jitter, 1.0 + s.jitter)
+        release = next((r for r in s.releases if r.version_id == version), None)
+        if release is not None and release.slow_at == stage:
+            duration *= release.slow_factor
+        return duration
 
     def _stage_log(self, i: int, level: Level, message: str) -> None:
         self._stages[i].logs.append(LogEntry(self._clock.time(), level, message))
@@ -570,12 +589,12 @@ class Engine:
                 {
                     "name": run.name,
                     "status": run.status.value,
-                    "duration": self.scenario.duration(run.name),
+                    "duration": self._planned.get(k, self.scenario.duration(run.name)),
                     "started_at": iso(run.started_at),
                     "finished_at": iso(run.finished_at),
                     "logs": [_log_dict(x) for x in run.logs],
                 }
-                for run in self._stages
+                for k, run in enumerate(self._stages)
             ],
             "events": [_log_dict(x) for x in self._events],
         }

@@ -21,7 +21,7 @@ from hmi.core import limits
 from hmi.mock.stages import STAGE_NAMES, STAGES
 
 BUILTIN_PACKAGE = "hmi.mock.builtin_scenarios"
-BUILTIN_NAMES: tuple[str, ...] = ("approval", "automatic", "fault", "power-loss", "race", "demo")
+BUILTIN_NAMES: tuple[str, ...] = ("approval", "automatic", "fault", "power-loss", "race", "demo", "slow-step")
 
 
 class Mode(StrEnum):
@@ -46,6 +46,8 @@ class Release:
     delay: float = 0.0  # after start (first release) or after the previous release's update ended
     fail_at: str | None = None  # the first attempt fails in this stage and rolls back
     power_loss_at: str | None = None  # the first attempt loses power in this stage
+    slow_at: str | None = None  # every attempt runs this stage `slow_factor` times longer than usual
+    slow_factor: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ class Scenario:
     auto_start_delay: float = 2.0  # automatic mode: an offered version starts after this long
     restart_delay: float = 3.0  # power loss: the IPC is unreachable this long
     loop_after: float | None = None  # the story starts over this long after its last release settles
+    jitter: float = 0.0  # each stage runs its duration times a factor drawn from [1 - jitter, 1 + jitter]
+    seed: int = 0  # of the engine's random numbers for the jitter: the same seed, the same durations
     source: str = "<built-in>"
 
     def duration(self, stage: str) -> float:
@@ -93,9 +97,11 @@ _TOP_KEYS = {
     "stages",
     "releases",
     "supersede",
+    "jitter",
+    "seed",
 }
 _VERSION_KEYS = {"version_id", "update_notes"}
-_RELEASE_KEYS = {"version_id", "update_notes", "delay", "fail_at", "power_loss_at"}
+_RELEASE_KEYS = {"version_id", "update_notes", "delay", "fail_at", "power_loss_at", "slow_at", "slow_factor"}
 _SUPERSEDE_KEYS = {"version_id", "every", "builds", "delay", "update_notes"}
 _LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
 
@@ -168,6 +174,8 @@ def parse_scenario(data: dict[str, Any], source: str, *, default_name: str = "sc
         auto_start_delay=r.seconds(data, "auto_start_delay", "auto_start_delay", default=2.0),
         restart_delay=r.seconds(data, "restart_delay", "restart_delay", default=3.0),
         loop_after=None if loop_after is None else r.seconds(data, "loop_after", "loop_after", positive=True),
+        jitter=r.factor(data, "jitter", "jitter", default=0.0, low=0.0, high=0.9),
+        seed=r.whole(data, "seed", "seed", default=0, low=0, high=2**32 - 1),
         source=source,
     )
 
@@ -244,6 +252,8 @@ class _Reader:
             delay=self.seconds(item, "delay", f"{where}.delay"),
             fail_at=self.stage(item, "fail_at", f"{where}.fail_at"),
             power_loss_at=self.stage(item, "power_loss_at", f"{where}.power_loss_at"),
+            slow_at=self.stage(item, "slow_at", f"{where}.slow_at"),
+            slow_factor=self.factor(item, "slow_factor", f"{where}.slow_factor", default=10.0, low=1.0, high=1000.0),
         )
 
     def supersede(self, item: dict[str, Any]) -> Supersede:
@@ -265,3 +275,18 @@ class _Reader:
             delay=self.seconds(item, "delay", "supersede.delay"),
             update_notes=self.optional_text(item, "update_notes", "supersede.update_notes"),
         )
+
+    # Readers for the keys of issue 14 (jitter, seed, slow_factor); the older keys keep their readers.
+
+    def factor(self, data: dict[str, Any], key: str, where: str, *, default: float, low: float, high: float) -> float:
+        """A plain number within [low, high] (not seconds): NaN, infinity, booleans and strings are refused."""
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+            raise self.fail(where, f"a number from {low:g} to {high:g}", value)
+        return float(value)
+
+    def whole(self, data: dict[str, Any], key: str, where: str, *, default: int, low: int, high: int) -> int:
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.fail(where, f"a whole number from {low} to {high}", value)
+        return value
