@@ -173,6 +173,15 @@ def main(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "ipc-hmi"])
     app.setApplicationName("ipc-hmi")
     app.setApplicationDisplayName("IPC Update Console")
+    app.setDesktopFileName("ipc-hmi")  # the Wayland app id and the journal name; resources/app/ipc-hmi.desktop
+    if app.primaryScreen() is None:
+        platform = os.environ.get("QT_QPA_PLATFORM") or app.platformName() or "the default"
+        print(
+            f"ipc-hmi: error: no usable display (Qt platform {platform!r} has no screen); "
+            "check WAYLAND_DISPLAY or DISPLAY, or QT_QPA_PLATFORM",
+            file=sys.stderr,
+        )
+        return 2
     app.setQuitOnLastWindowClosed(False)  # the loop below decides when to stop
     trail = open_console_audit(config, demo=args.demo, no_audit=no_audit)
     if trail.problem:
@@ -308,6 +317,9 @@ async def _run(window: ConsoleWindow, controller: ConsoleController, args: argpa
     from PySide6.QtCore import QTimer
     from PySide6.QtGui import QGuiApplication
 
+    from hmi.core.sdnotify import Notifier
+
+    notifier = Notifier()  # does nothing unless systemd gave $NOTIFY_SOCKET
     wake = QTimer()
     wake.timeout.connect(lambda: None)
     wake.start(250)
@@ -328,12 +340,16 @@ async def _run(window: ConsoleWindow, controller: ConsoleController, args: argpa
         except Exception as exc:
             print(f"ipc-hmi: error: cannot start: {exc}", file=sys.stderr)
             return 1
+        await asyncio.sleep(0)  # the first screen is drawn before systemd hears READY=1
+        notifier.ready()
+        notifier.start_watchdog(loop)
         if args.screenshot is not None:
             return await _screenshot(window, controller, args.screenshot, args.after)
         await closed
         return 0
     finally:
         wake.stop()
+        notifier.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         window.hide()

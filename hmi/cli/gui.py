@@ -16,12 +16,7 @@ EPILOG = """\
 keyboard:
   Ctrl+I       open the confirmation for the offered update (when approval is possible)
   F5, Ctrl+R   read the IPC state now
-  Ctrl+Q       quit (in audit trail:
-  Every approval is recorded in the audit trail (see 'ipc-hmi history'). If it cannot be
-  written, the console shows the IPC but approvals stay off, with the reason on screen.
-  --no-audit runs without the trail (only with sign-in off); --demo uses a temporary one.
-
-kiosk mode: asks first)
+  Ctrl+Q       quit (in kiosk mode: asks first)
   Esc          cancel the confirmation
   In the confirmation, hold the install button (touch, mouse, or Space/Enter) for 1.5 s.
 
@@ -33,6 +28,7 @@ audit trail:
 kiosk mode:
   Full screen, no window frame. To leave: press and hold the top-left corner of the
   screen for 3 seconds, or press Ctrl+Q; then confirm with "Close console".
+  On a panel, docs/panel.md runs it under a Wayland kiosk compositor as a systemd service.
 
 examples:
   ipc-hmi --demo                                  the console on the embedded simulated IPC

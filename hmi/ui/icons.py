@@ -1,4 +1,4 @@
-"""State icons: SVG files in hmi/resources/icons, rendered sharp at any device-pixel ratio.
+"""State icons: SVG files in resources/icons (hmi.resources in an install), rendered sharp at any device-pixel ratio.
 
 Every state has an icon and words; the icon is never the only carrier of meaning.
 The SVGs ship inside the package (package-data); should one still be unreadable,
@@ -8,13 +8,14 @@ a plain drawn glyph stands in so the console starts all the same.
 from __future__ import annotations
 
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
-ICON_DIR = Path(__file__).resolve().parents[1] / "resources" / "icons"
+ICON_DIR = Path(str(resources.files("hmi.resources") / "icons"))
 
 # Headline kinds from hmi.core.view, plus the console's own notices.
 NAMES = (

@@ -1,0 +1,30 @@
+"""`ipc-hmi gui --help`: each section of the epilog is whole and appears once."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from hmi import cli
+
+
+def test_gui_help_sections_are_not_mixed(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["gui", "--help"])
+    out = capsys.readouterr().out
+    epilog = out[out.index("\nkeyboard:\n") + 1 :]
+    headings: list[str] = []
+    for line in epilog.splitlines():
+        if not line.strip():
+            continue
+        if not line.startswith(" "):
+            # A heading is a whole line of lower-case words and a colon, nothing after it.
+            assert re.fullmatch(r"[a-z][a-z ]*:", line), line
+            headings.append(line)
+        else:
+            assert line.startswith("  "), line
+            # No section's words spill into another's lines.
+            assert not re.search(r"(keyboard|audit trail|kiosk mode|examples):$", line), line
+    assert headings == ["keyboard:", "audit trail:", "kiosk mode:", "examples:"]
+    assert "Ctrl+Q       quit (in kiosk mode: asks first)" in epilog
