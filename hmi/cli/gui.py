@@ -70,7 +70,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--demo-scenario",
         metavar="NAME|FILE",
         default="demo",
-        help="with --demo: the mock scenario (approval, automatic, fault, power-loss, race, demo, or a TOML file)",
+        help="with --demo: the mock scenario (approval, automatic, fault, power-loss, race, demo, slow-step, "
+        "or a TOML file)",
     )
     parser.add_argument(
         "--demo-speed", metavar="FACTOR", type=_speed, default=1.0, help="with --demo: run the simulation faster"

@@ -15,7 +15,7 @@ from typing import Any
 
 DEFAULT_LISTEN = "127.0.0.1:50051"
 EXIT_OK, EXIT_OTHER, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 4
-BUILTINS = "approval, automatic, fault, power-loss, race, demo"
+BUILTINS = "approval, automatic, fault, power-loss, race, demo, slow-step"
 _EVENTS_SHOWN = 20
 
 
