@@ -7,7 +7,6 @@ frameless full-screen kiosk window, appear in screenshots, and close with it.
 from __future__ import annotations
 
 import enum
-import unicodedata
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from hmi.core.i18n import _
-from hmi.core.model import CONFIRMATION_TTL, DISPLAY_ID_MAX, ApprovalIntent, Version, clean_line
+from hmi.core.model import CONFIRMATION_TTL, DISPLAY_ID_MAX, ApprovalIntent, Version, clean_line, spelled_out
 from hmi.ui import theme
 from hmi.ui.widgets import ElideButton, ElideLabel, HoldButton, IconLabel, NotesView, WrapLabel
 
@@ -41,15 +40,9 @@ SHEET_ID_LIMIT = 500
 
 
 def visible_id(version_id: str) -> str:
-    """The exact id with every invisible or control character spelled out as ⟨U+XXXX⟩."""
-    out = []
-    for ch in version_id:
-        cat = unicodedata.category(ch)
-        if cat in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn") or (ch.isspace() and ch != " "):
-            out.append(f"⟨U+{ord(ch):04X}⟩")
-        else:
-            out.append(ch)
-    return "".join(out)
+    """The exact id with every invisible or control character spelled out as ⟨U+XXXX⟩: the core's
+    `spelled_out`, the same form the terminal shows, here over the whole id (the sheet bounds it itself)."""
+    return spelled_out(version_id, limit=len(version_id))
 
 
 class Overlay(QFrame):
