@@ -16,6 +16,7 @@ and reason only.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import hashlib
 import hmac
@@ -24,7 +25,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from hmi.core.i18n import _, ngettext
@@ -174,6 +175,8 @@ class SignInResult:
     attempts_left: int | None = None  # set when status is WRONG_PIN
     seconds_left: int | None = None  # set when status is LOCKED_OUT (whole seconds, rounded up)
     message: str = ""  # for the PIN pad: "Wrong PIN, 3 tries left", "Locked for 42 s"
+    # Set when the refusal could not be recorded in the audit trail (the refusal stands either way).
+    audit_error: Exception | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -254,20 +257,45 @@ class SignIn:
         return self._idle_timeout
 
     def sign_in(self, name: str, pin: str) -> SignInResult:
-        """Checks the PIN; on success this operator is signed in (replacing whoever was)."""
-        now = self._clock()
+        """Checks the PIN; on success this operator is signed in (replacing whoever was).
+
+        Blocks for the scrypt check (about 60 ms) and, for a refusal, the audit write: fine for the CLI.
+        The console uses `sign_in_async`."""
         name = str(name).strip()
+        checked = self._precheck(name)
+        if isinstance(checked, SignInResult):
+            return self._refuse(checked, operator=name if name in self._entries else None)
+        result = self._conclude(checked, verify_pin(pin, checked.pin_hash or ""))
+        return result if result.ok else self._refuse(result, operator=name)
+
+    async def sign_in_async(self, name: str, pin: str) -> SignInResult:
+        """The same as `sign_in`, with its slow steps on a worker thread (`asyncio.to_thread`): the scrypt
+        check (`hashlib.scrypt` releases the GIL, so the event loop keeps turning) and the audit record of a
+        refusal (SQLite may wait for another writer). The sign-in state itself changes only on the caller's
+        thread. The caller runs one check at a time (the console ignores presses while one is under way)."""
+        name = str(name).strip()
+        checked = self._precheck(name)
+        if isinstance(checked, SignInResult):
+            refused = checked
+        else:
+            matches = await asyncio.to_thread(verify_pin, pin, checked.pin_hash or "")
+            refused = self._conclude(checked, matches)
+            if refused.ok:
+                return refused
+        operator = name if name in self._entries else None
+        return await asyncio.to_thread(self._refuse, refused, operator=operator)
+
+    def _precheck(self, name: str) -> SignInResult | _Entry:
+        """The entry whose PIN hash to check, or why not (unknown name, locked out, no valid hash)."""
+        now = self._clock()
         entry = self._entries.get(name)
         if entry is None:
             # The typed name is not stored: it might be a PIN typed into the wrong field.
-            return self._refuse(
-                SignInResult(SignInStatus.UNKNOWN_OPERATOR, message=_("This name is not in the operator list.")),
-                operator=None,
-            )
+            return SignInResult(SignInStatus.UNKNOWN_OPERATOR, message=_("This name is not in the operator list."))
         attempts = self._attempts.setdefault(name, _Attempts())
         if attempts.locked_until is not None:
             if now < attempts.locked_until:
-                return self._refuse(self._locked(attempts.locked_until - now), operator=name)
+                return self._locked(attempts.locked_until - now)
             attempts.locked_until = None
             attempts.failures = 0
         if entry.pin_hash is None or not is_valid_hash(entry.pin_hash):
@@ -276,8 +304,14 @@ class SignIn:
                 if entry.pin_hash is None
                 else _("The PIN hash for {name} is not valid. Set it again with 'ipc-hmi set-pin'.")
             )
-            return self._refuse(SignInResult(SignInStatus.NO_PIN_SET, message=text.format(name=name)), operator=name)
-        if verify_pin(pin, entry.pin_hash):
+            return SignInResult(SignInStatus.NO_PIN_SET, message=text.format(name=name))
+        return entry
+
+    def _conclude(self, entry: _Entry, matches: bool) -> SignInResult:
+        """Applies the outcome of the PIN check to the state: signed in, or one more failure (maybe a lockout)."""
+        now = self._clock()
+        attempts = self._attempts.setdefault(entry.name, _Attempts())
+        if matches:
             attempts.failures = 0
             operator = Operator(entry.name, entry.role)
             self._session = _Session(operator, now)
@@ -286,15 +320,13 @@ class SignIn:
         if attempts.failures >= self._lockout_after:
             attempts.locked_until = now + self._lockout_seconds
             attempts.failures = 0
-            result = self._locked(self._lockout_seconds, wrong=True)
-        else:
-            left = self._lockout_after - attempts.failures
-            result = SignInResult(
-                SignInStatus.WRONG_PIN,
-                attempts_left=left,
-                message=ngettext("Wrong PIN, {n} try left", "Wrong PIN, {n} tries left", left).format(n=left),
-            )
-        return self._refuse(result, operator=name)
+            return self._locked(self._lockout_seconds, wrong=True)
+        left = self._lockout_after - attempts.failures
+        return SignInResult(
+            SignInStatus.WRONG_PIN,
+            attempts_left=left,
+            message=ngettext("Wrong PIN, {n} try left", "Wrong PIN, {n} tries left", left).format(n=left),
+        )
 
     def _locked(self, seconds: float, *, wrong: bool = False) -> SignInResult:
         secs = max(1, math.ceil(seconds))
@@ -316,9 +348,10 @@ class SignIn:
             }.get(result.status, "")
             try:
                 self._audit.record_signin_failure(operator=operator, reason=reason, message=detail, target=self._target)
-            except Exception:
-                # The refusal stands either way; the console shows audit trouble elsewhere.
+            except Exception as exc:
+                # The refusal stands either way; the console shows the audit trouble (`audit_error`).
                 log.exception("could not audit a failed sign-in for %s", operator or "an unknown name")
+                return replace(result, audit_error=exc)
         return result
 
     @property

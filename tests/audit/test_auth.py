@@ -320,3 +320,80 @@ def test_seeded_failures_follow_the_same_lockout_rule(seeded: int) -> None:
 
 
 _ALICE_HASH = hash_pin(ALICE_PIN, **CHEAP)
+
+
+# -- the console's path: the slow steps on a worker thread ---------------------------------------------------
+
+
+class _ThreadSink:
+    """A FailureSink that notes the thread each record is written on, and can fail like a busy trail."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.threads: list[int] = []
+        self.reasons: list[str] = []
+        self.error = error
+
+    def record_signin_failure(self, *, operator: str | None, reason: str, message: str = "", target: str = "") -> str:
+        import threading
+
+        self.threads.append(threading.get_ident())
+        self.reasons.append(reason)
+        if self.error is not None:
+            raise self.error
+        return "id"
+
+
+def test_sign_in_async_answers_as_sign_in_does_with_the_slow_steps_off_the_calling_thread(
+    entries, clock, monkeypatch
+) -> None:
+    import asyncio
+    import threading
+
+    import hmi.core.auth as auth
+
+    checked_on: list[int] = []
+    real_verify = auth.verify_pin
+
+    def verify(pin: str, encoded: str) -> bool:
+        checked_on.append(threading.get_ident())
+        return real_verify(pin, encoded)
+
+    monkeypatch.setattr(auth, "verify_pin", verify)
+    sink = _ThreadSink()
+    signin = make(entries, clock, sink, lockout_after=2)
+    caller = threading.get_ident()
+
+    async def steps() -> list:
+        return [
+            await signin.sign_in_async("alice", WRONG),
+            await signin.sign_in_async(" alice ", WRONG),  # the second wrong PIN locks
+            await signin.sign_in_async("alice", ALICE_PIN),  # locked: refused before any hash is checked
+            await signin.sign_in_async("mallory", "1234"),
+            await signin.sign_in_async("bob", BOB_PIN),
+        ]
+
+    results = asyncio.run(steps())
+    assert [r.status for r in results] == [
+        SignInStatus.WRONG_PIN,
+        SignInStatus.LOCKED_OUT,
+        SignInStatus.LOCKED_OUT,
+        SignInStatus.UNKNOWN_OPERATOR,
+        SignInStatus.OK,
+    ]
+    assert results[1].message == "Wrong PIN. Locked for 60 s" and signin.locked_seconds("alice") == 60
+    assert signin.current() is not None and signin.current().name == "bob"  # type: ignore[union-attr]
+    assert sink.reasons == ["wrong-pin", "locked-out", "locked-out", "unknown-operator"]
+    assert len(checked_on) == 3 and caller not in checked_on  # every scrypt check ran on a worker thread
+    assert sink.threads and caller not in sink.threads  # and every audit write
+
+
+def test_sign_in_async_keeps_the_refusal_when_the_audit_write_fails(entries, clock) -> None:
+    import asyncio
+
+    from hmi.core.audit import AuditBusy
+
+    busy = AuditBusy("The audit trail x is busy (another program is writing to it).")
+    signin = make(entries, clock, _ThreadSink(busy))
+    result = asyncio.run(signin.sign_in_async("alice", WRONG))
+    assert result.status is SignInStatus.WRONG_PIN and result.audit_error is busy
+    assert signin.sign_in("alice", WRONG).audit_error is busy  # the blocking path says it the same way
