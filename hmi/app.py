@@ -122,6 +122,9 @@ def build_console(
         controller.signinChanged.connect(flow.set_operator)
         window.enable_signin(flow)
         window.kiosk_guard.activity.connect(controller.touch)
+        # A refusal or a failed sign-in the audit trail could not record: under Install and in the timeline.
+        controller.auditProblem.connect(lambda text: window.show_message("warning", text))
+        controller.auditProblem.connect(flow.noted)
     return window, controller
 
 

@@ -205,18 +205,22 @@ async def signin_and_history(shooter: Shooter) -> None:
                 for digit in pin:
                     QTest.mouseClick(sheet.pad.key(digit), Qt.MouseButton.LeftButton)
 
+            async def press_ok() -> None:  # the PIN is checked off the GUI thread
+                QTest.mouseClick(sheet.pad.key("ok"), Qt.MouseButton.LeftButton)
+                await until(lambda: not sheet.checking, 5, "the PIN check")
+
             # A viewer tries first (refused and recorded), then Anna mistypes once.
             assert window.open_confirmation()
             QTest.mouseClick(sheet.operator_button("Vera (QA)"), Qt.MouseButton.LeftButton)
             type_pin("9999")
-            QTest.mouseClick(sheet.pad.key("ok"), Qt.MouseButton.LeftButton)
+            await press_ok()
             QTest.mouseClick(sheet.operator_button("Anna Schmidt"), Qt.MouseButton.LeftButton)
             type_pin("1111")
-            QTest.mouseClick(sheet.pad.key("ok"), Qt.MouseButton.LeftButton)
+            await press_ok()
             type_pin("24")
             await shooter.save(window, "signin", (LARGE, SMALL))
             type_pin("68")
-            QTest.mouseClick(sheet.pad.key("ok"), Qt.MouseButton.LeftButton)
+            await press_ok()
             assert sheet.step == "confirm", sheet.pad.message()
             await shooter.save(window, "signin-confirm", (LARGE, SMALL))
             sheet.dismiss()

@@ -6,12 +6,13 @@ the (qasync) event loop; a second intent while one approval is under way is drop
 
 With sign-in on (`config.signin.enabled`), the controller owns the `hmi.core.auth.SignIn`:
 the window reports activity (`touch`), its 1 s tick (`check_signin`, which applies idle
-sign-out) and PINs typed on the sheet (`sign_in`); an approval goes out only for a signed-in
+sign-out) and PINs typed on the sheet (`check_pin`); an approval goes out only for a signed-in
 operator and names them in the audit record. A viewer's attempt is recorded as refused.
 
-Nothing here waits on the network on the GUI thread. Two short synchronous steps do run on it:
-a PIN check (scrypt, about 40 ms) and the audit trail's writes (2 to 3 ms per approval, three
-fsynced commits); both measured in docs/audit.md, "Audit trail".
+Nothing here waits on the network, on the disk or on crypto on the GUI thread: the PIN check (scrypt,
+about 60 ms) and the audit trail's reads and writes (the history, a refused approval, a failed sign-in)
+run on worker threads (`asyncio.to_thread`) as tasks this controller owns; the answers come back as
+signals on the GUI thread. A busy audit trail is said on screen (`auditProblem`), never waited out here.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from hmi.core.client import ApprovalOutcome, ApprovalResult
 from hmi.core.config import AppConfig, ClientConfig
 from hmi.core.errors import describe
 from hmi.core.i18n import _
-from hmi.core.model import CONFIRMATION_TTL, ApprovalIntent, ClientState, approval_gate
+from hmi.core.model import CONFIRMATION_TTL, ApprovalIntent, ClientState, approval_gate, display_id
 from hmi.core.ports import AuditOutcome
 from hmi.ui.presenter import CONFIRMATION_TOO_OLD, SIGN_IN_TO_APPROVE, VIEWERS_CANNOT_APPROVE, not_sent
 
@@ -87,6 +88,7 @@ class ConsoleController(QObject):
     # Who is signed in changed: (Operator or None, why: "signed-in", "signed-out", "idle").
     signinChanged = Signal(object, str)
     historyLoaded = Signal(object, str)  # (records newest first, error text or "")
+    auditProblem = Signal(str)  # a sentence: a refusal or a failed sign-in could not be recorded (busy trail, …)
 
     def __init__(
         self,
@@ -125,6 +127,8 @@ class ConsoleController(QObject):
         self.control: Any = None  # hmi.mock.control.ControlClient in demo mode
         self._unsubscribe: Callable[[], None] | None = None
         self._approval: asyncio.Task[None] | None = None
+        self._pin_check: asyncio.Task[SignInResult] | None = None
+        self._history_seq = 0  # only the newest history read is shown
         self._tasks: set[asyncio.Task[Any]] = set()
         self._had_data = False
         self._started = False
@@ -273,31 +277,47 @@ class ConsoleController(QObject):
             )
         self.approvalFinished.emit(result)
 
-    def refuse_locally(self, version_id: str, operator: str | None) -> str | None:
+    def refuse_locally(self, version_id: str, operator: str | None) -> asyncio.Task[str | None] | None:
         """Records an approval of `version_id` that sign-in refused (a viewer, or nobody signed in).
 
-        Nothing is sent. Returns the audit record id, or None without an audit store."""
-        if self._audit is None:
+        Nothing is sent. The record is written on a worker thread; returns that task (its result is the
+        record id, None if it could not be written: `auditProblem` says so), or None without an audit store."""
+        if self._audit is None or self._closed:
             return None
         snap = self.client.state.snapshot if self.client is not None else None
         target = self.client.config.target if self.client is not None else self._client_config.target
-        try:
-            record_id = self._audit.begin(
-                target=target,
-                version_id=version_id,
-                current_version=snap.current.version_id if snap and snap.current else None,
-                operator=operator,
+        current = snap.current.version_id if snap and snap.current else None
+        return self._spawn(self._record_refusal(target, version_id, current, operator), "record-refusal")
+
+    async def _record_refusal(
+        self, target: str, version_id: str, current: str | None, operator: str | None
+    ) -> str | None:
+        audit = self._audit
+
+        def write() -> str:
+            record_id: str = audit.begin(
+                target=target, version_id=version_id, current_version=current, operator=operator
             )
-            self._audit.complete(
+            audit.complete(
                 record_id,
                 outcome=AuditOutcome.REFUSED_LOCALLY,
                 code=None,
                 message=VIEWER_REFUSED if operator is not None else NOBODY_REFUSED,
             )
-        except Exception:  # the refusal stands either way
-            log.exception("could not record a refused approval of %r", version_id)
+            return record_id
+
+        try:
+            return await asyncio.to_thread(write)
+        except Exception as exc:  # the refusal stands either way
+            log.warning("could not record a refused approval of %r: %s", version_id, exc)
+            shown = display_id(version_id) or repr(version_id)
+            who = operator or _("nobody signed in")
+            if _busy(exc):
+                text = _("Audit trail busy: the refused approval of {v} ({who}) is not recorded. Nothing was sent.")
+            else:
+                text = _("The refused approval of {v} ({who}) could not be recorded: {why} Nothing was sent.")
+            self.auditProblem.emit(text.format(v=shown, who=who, why=exc))
             return None
-        return record_id
 
     # -- sign-in ---------------------------------------------------------------------------------------------
     def _new_signin(self, target: str) -> SignIn:
@@ -324,16 +344,36 @@ class ConsoleController(QObject):
         self.check_signin()
         return self._signed_in
 
-    def sign_in(self, name: str, pin: str) -> SignInResult:
-        """Checks a PIN typed on the sheet. The PIN goes no further than hmi.core.auth."""
+    def check_pin(self, name: str, pin: str) -> asyncio.Task[SignInResult] | None:
+        """Starts checking a PIN typed on the sheet (`sign_in` as a task this controller owns).
+
+        Returns None, starting nothing, while another check is under way or after close. The PIN goes no
+        further than hmi.core.auth."""
+        if self.signin is None or self._closed:
+            return None
+        if self._pin_check is not None and not self._pin_check.done():
+            return None
+        self._pin_check = self._spawn(self.sign_in(name, pin), "pin-check")
+        return self._pin_check
+
+    async def sign_in(self, name: str, pin: str) -> SignInResult:
+        """Checks a PIN off the GUI thread (`SignIn.sign_in_async`) and reports who is signed in."""
         if self.signin is None:
             raise RuntimeError("sign-in is off")
-        result = self.signin.sign_in(name, pin)
+        result = await self.signin.sign_in_async(name, pin)
+        del pin
         if result.ok:
             self._signed_in = result.operator
             self.signinChanged.emit(result.operator, "signed-in")
         else:
             self.check_signin()  # a failed attempt by someone else does not sign the current operator out
+            if result.audit_error is not None:
+                exc = result.audit_error
+                if _busy(exc):
+                    text = _("Audit trail busy: the failed sign-in of {name} is not recorded.")
+                else:
+                    text = _("The failed sign-in of {name} could not be recorded: {why}")
+                self.auditProblem.emit(text.format(name=name, why=exc))
         return result
 
     def sign_out(self) -> None:
@@ -366,17 +406,31 @@ class ConsoleController(QObject):
 
     # -- history ---------------------------------------------------------------------------------------------
     def request_history(self, limit: int = 200) -> None:
-        """Reads the newest records of the audit trail (a local read of about 1 ms) and emits `historyLoaded`."""
+        """Reads the newest records of the audit trail on a worker thread and emits `historyLoaded`
+        (only for the newest request, when several overlap)."""
         if self._audit is None:
             self.historyLoaded.emit([], _("No audit trail is open."))
             return
-        try:
-            records = self._audit.records(limit=limit)
-        except Exception as exc:
-            log.exception("could not read the audit trail")
-            self.historyLoaded.emit([], _("The audit trail cannot be read: {e}").format(e=exc))
+        if self._closed:
             return
-        self.historyLoaded.emit(records, "")
+        self._history_seq += 1
+        self._spawn(self._read_history(limit, self._history_seq), "read-history")
+
+    async def _read_history(self, limit: int, seq: int) -> None:
+        try:
+            records = await asyncio.to_thread(self._audit.records, limit=limit)
+        except Exception as exc:
+            log.warning("could not read the audit trail: %s", exc)
+            if seq != self._history_seq:
+                return
+            if _busy(exc):
+                text = _("Audit trail busy: another program is using it. Close the history and open it again.")
+            else:
+                text = _("The audit trail cannot be read: {e}").format(e=exc)
+            self.historyLoaded.emit([], text)
+            return
+        if seq == self._history_seq:
+            self.historyLoaded.emit(records, "")
 
     def request_refresh(self) -> None:
         if self.client is not None and not self._closed:
@@ -422,3 +476,10 @@ class ConsoleController(QObject):
         self.demoFinished.emit(action, True, message)
         if self.client is not None:
             await self.client.refresh()
+
+
+def _busy(exc: BaseException) -> bool:
+    """True for "another program holds the audit trail's lock" (hmi.core.audit.AuditBusy)."""
+    from hmi.core.audit import AuditBusy  # lazy: the audit module is loaded only with a trail
+
+    return isinstance(exc, AuditBusy)

@@ -37,6 +37,7 @@ HOLD_SECONDS = 1.5
 # A version id longer than this is shown up to here, with a sentence saying so (a hostile IPC
 # could send megabytes; laying that out would freeze the screen).
 SHEET_ID_LIMIT = 500
+CHECKING_PIN = _("Checking the PIN…")
 
 
 def visible_id(version_id: str) -> str:
@@ -161,6 +162,8 @@ class ConfirmSheet(Overlay):
         self.pad: PinPad | None = None
         self._picker: dict[str, NameButton] = {}
         self._selected: str | None = None
+        self._generation = 0  # counts what the sheet has shown (see `generation`)
+        self._checking = False
 
         card = QVBoxLayout(self.card)
         card.setContentsMargins(24, 16, 24, 16)
@@ -308,6 +311,7 @@ class ConfirmSheet(Overlay):
         return self._version if self.isVisible() else None
 
     def present(self, version: Version, current: str, *, is_retry: bool, opened_at: float) -> None:
+        self._generation += 1
         self._version = version
         self.opened_at = opened_at
         self._is_retry = is_retry
@@ -369,6 +373,33 @@ class ConfirmSheet(Overlay):
     @property
     def selected_name(self) -> str | None:
         return self._selected
+
+    @property
+    def generation(self) -> int:
+        """Changes whenever the sheet presents a version, switches step or closes: an answer to a PIN check
+        made under one generation is dropped when it arrives under another."""
+        return self._generation
+
+    @property
+    def checking(self) -> bool:
+        return self._checking
+
+    def set_checking(self, checking: bool) -> None:
+        """While a PIN is checked (off the GUI thread): the keypad and the names are off and say so; Cancel
+        still works. Turning it off gives the keypad back to the chosen name (the lockout is applied after)."""
+        if self.pad is None or checking == self._checking:
+            return
+        self._checking = checking
+        for button in self._picker.values():
+            button.setEnabled(not checking)
+        if checking:
+            self.pad.clear()
+            self.pad.setEnabled(False)
+            self.pad.set_message(CHECKING_PIN)
+        else:
+            if self.pad.message() == CHECKING_PIN:
+                self.pad.set_message("")
+            self.pad.setEnabled(self._selected is not None)
 
     def enable_signin(self) -> None:
         """Builds the sign-in step (once). Without it the sheet is the plain confirmation."""
@@ -440,6 +471,8 @@ class ConfirmSheet(Overlay):
         """The sign-in step: the name buttons and the keypad. The hold-to-install is not on screen."""
         if self.signin_page is None or self.pad is None or self._version is None:
             return
+        self._generation += 1
+        self.set_checking(False)
         self.confirm_button.rearm()
         self.signin_title.setText(_("Sign in to install {v}").format(v=self._version.display_id))
         if list(self._picker) != names:
@@ -458,6 +491,8 @@ class ConfirmSheet(Overlay):
 
     def show_confirm(self, operator_text: str | None) -> None:
         """The confirmation step; `operator_text` ("Approving as Anna (operator)") with sign-in on."""
+        self._generation += 1
+        self.set_checking(False)
         if self.pad is not None:
             self.pad.clear()
             self.pad.set_message("")
@@ -498,7 +533,7 @@ class ConfirmSheet(Overlay):
 
     def set_locked(self, message: str | None) -> None:
         """While the chosen operator is locked out the keypad is off and says for how long."""
-        if self.pad is None:
+        if self.pad is None or self._checking:  # a check under way keeps the keypad off; its answer decides
             return
         if message:
             self.pad.clear()
@@ -532,7 +567,7 @@ class ConfirmSheet(Overlay):
 
     def _pin_typed(self, pin: str) -> None:
         name = self._selected
-        if name is None or self._version is None or not self.isVisible():
+        if name is None or self._version is None or not self.isVisible() or self._checking:
             return
         self.pinSubmitted.emit(name, pin)
 
@@ -568,6 +603,8 @@ class ConfirmSheet(Overlay):
         # Whatever closed the sheet, no digit of a PIN stays behind and the next one starts afresh.
         pad = getattr(self, "pad", None)  # also called from Overlay.__init__, before the pad exists
         if pad is not None:
+            self._generation += 1
+            self.set_checking(False)
             pad.clear()
             pad.set_message("")
             self._selected = None
@@ -679,6 +716,7 @@ class HistorySheet(Overlay):
 
     def open(self) -> None:
         super().open()
+        self.caption.setText(_("Reading the audit trail…"))  # the read runs on a worker thread
         self.close_button.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def set_records(self, records: list, error: str = "") -> None:

@@ -3,10 +3,16 @@ Protocol (the controller implements it; the window never sees the controller).
 
 It decides which step the sheet shows (pick a name and type the PIN, or hold to install), refuses a viewer,
 shows the lockout countdown, and turns "who is signed in" changes into sentences for the timeline.
+
+A PIN is checked off the GUI thread (the port's `check_pin` returns a task; scrypt takes about 60 ms). While
+it runs the sheet shows "Checking the PIN…" and further presses are ignored; an answer that arrives after the
+sheet closed, switched step or showed another version is dropped (the sign-in itself still counts: a right
+PIN signs that operator in, a wrong one counts towards the lockout).
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections.abc import Sequence
 from typing import Protocol
@@ -51,7 +57,7 @@ class SignInPort(Protocol):
     @property
     def idle_timeout(self) -> float: ...
     def current_operator(self) -> OperatorLike | None: ...
-    def sign_in(self, name: str, pin: str) -> SignInResultLike: ...
+    def check_pin(self, name: str, pin: str) -> asyncio.Future[SignInResultLike] | None: ...
     def locked_seconds(self, name: str) -> int: ...
 
 
@@ -80,6 +86,7 @@ class SignInFlow(QObject):
         sheet.operatorChosen.connect(lambda _name: self.refresh_lock())
         sheet.switchRequested.connect(lambda: self.enter_signin())
         self.operator: OperatorLike | None = port.current_operator()
+        self._checking: asyncio.Future[SignInResultLike] | None = None
 
     @property
     def may_approve(self) -> bool:
@@ -125,17 +132,39 @@ class SignInFlow(QObject):
         self._sheet.show_signin(names, message=message, selected=names[0] if len(names) == 1 else None)
         self.refresh_lock()
 
+    @property
+    def checking(self) -> bool:
+        """A PIN check is under way."""
+        return self._checking is not None
+
     def _on_pin(self, name: str, pin: str) -> None:
         version = self._sheet.version
-        if version is None:
+        if version is None or self._checking is not None:  # one check at a time: further presses are ignored
             return
-        result = self._port.sign_in(name, pin)
+        check = self._port.check_pin(name, pin)
         del pin  # not kept anywhere
+        if check is None:
+            return
+        self._checking = check
+        generation = self._sheet.generation
+        self._sheet.set_checking(True)
+        check.add_done_callback(lambda done: self._pin_checked(done, generation, version.version_id, name))
+
+    def _pin_checked(self, done: asyncio.Future[SignInResultLike], generation: int, version_id: str, name: str) -> None:
+        self._checking = None
+        if done.cancelled() or done.exception() is not None:  # shutting down, or a bug (the controller logs it)
+            self._sheet.set_checking(False)
+            return
+        version = self._sheet.version
+        if self._sheet.generation != generation or version is None or version.version_id != version_id:
+            return  # the sheet closed or changed meanwhile: this answer is not for what is on screen now
+        self._sheet.set_checking(False)
+        result = done.result()
         pad = self._sheet.pad
         assert pad is not None  # built by enable_signin
         if not result.ok:
-            if self._port.locked_seconds(name) > 0:  # "Wrong PIN. Locked for 60 s": the keypad goes off with it
-                self._sheet.set_locked(result.message)
+            if self._port.locked_seconds(name) > 0:
+                self._sheet.set_locked(result.message)  # "Wrong PIN. Locked for 60 s": the keypad goes off with it
             else:
                 pad.set_message(result.message)
             return
@@ -145,8 +174,7 @@ class SignInFlow(QObject):
             pad.set_message(VIEWERS_CANNOT_APPROVE)
             self.viewerRefused.emit(version.version_id, operator.name)
             return
-        if self._sheet.version is not None:  # still open (signing in never closes it)
-            self._sheet.show_confirm(approving_as_text(operator))
+        self._sheet.show_confirm(approving_as_text(operator))
 
     def refresh_lock(self) -> None:
         """On the sign-in step: the lockout countdown of the chosen name, from the sign-in state, every second."""

@@ -141,18 +141,20 @@ def tap(widget: Any) -> None:
     QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
-def type_pin(sheet: Any, pin: str) -> None:
-    """Types `pin` on the keypad and presses OK."""
+async def type_pin(sheet: Any, pin: str) -> None:
+    """Types `pin` on the keypad, presses OK and waits (bounded) for the PIN check, which runs off the GUI
+    thread, to be answered on the sheet."""
     for digit in pin:
         tap(sheet.pad.key(digit))
     tap(sheet.pad.key("ok"))
+    await until(lambda: not sheet.checking, 5, "the PIN check")
 
 
-def sign_in_on_sheet(window: Any, name: str, pin: str) -> None:
+async def sign_in_on_sheet(window: Any, name: str, pin: str) -> None:
     sheet = window.sheet
     assert sheet.step == "signin", sheet.step
     tap(sheet.operator_button(name))
-    type_pin(sheet, pin)
+    await type_pin(sheet, pin)
 
 
 @dataclass

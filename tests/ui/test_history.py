@@ -20,7 +20,11 @@ def store(tmp_path):
         yield s
 
 
-def test_history_button_only_with_an_audit_trail(qapp, windows, store):
+def test_history_button_only_with_an_audit_trail(aloop, windows, store):
+    run(aloop, _history_button_only_with_an_audit_trail(windows, store), 30)
+
+
+async def _history_button_only_with_an_audit_trail(windows, store):
     from hmi.app import build_console
 
     without, _c = build_console(ClientConfig(target="127.0.0.1:1"))
@@ -41,7 +45,8 @@ def test_history_button_only_with_an_audit_trail(qapp, windows, store):
     tap(button)
     sheet = window.history_sheet
     assert sheet.isVisible() and window.findChild(QWidget, "historyView").isVisible()
-    assert sheet.view.table.rowCount() == 3
+    assert sheet.caption.text() == "Reading the audit trail…"  # read on a worker thread, shown when it is back
+    await until(lambda: sheet.view.table.rowCount() == 3, 5, "the records")
     assert sheet.view.row_text(0)[1] == "op2"  # newest first
     assert str(store.path) in sheet.caption.text()
     assert not window.centralWidget().isEnabled()  # modal like the other overlays
@@ -49,11 +54,15 @@ def test_history_button_only_with_an_audit_trail(qapp, windows, store):
     tap(sheet.close_button)
     assert not sheet.isVisible() and window.centralWidget().isEnabled()
     assert window.open_history()  # read again each time it is shown
-    assert sheet.view.table.rowCount() == 4
+    await until(lambda: sheet.view.table.rowCount() == 4, 5, "the new record")
     assert sheet.close_button.height() >= 72
 
 
-def test_history_is_narrow_on_a_small_panel(qapp, windows, store):
+def test_history_is_narrow_on_a_small_panel(aloop, qapp, windows, store):
+    run(aloop, _history_is_narrow_on_a_small_panel(qapp, windows, store), 30)
+
+
+async def _history_is_narrow_on_a_small_panel(qapp, windows, store):
     from hmi.app import build_console
 
     store.log_event(kind="approve-update", outcome="refused-locally", operator="vera", version_id="1.5.0",
@@ -64,6 +73,7 @@ def test_history_is_narrow_on_a_small_panel(qapp, windows, store):
     window.show()
     assert window.open_history()
     view = window.history_sheet.view
+    await until(lambda: view.table.rowCount() == 1, 5, "the record")
     assert view.narrow and view.table.columnCount() == 3
     when, who, result = view.row_text(0)
     assert when.count("\n") == 2 and when.endswith("\n10.0.0.5:50051") and who == "vera\n1.5.0 (was 1.4.2)"
@@ -81,10 +91,11 @@ def test_history_lists_the_new_record_after_an_approval(aloop, windows, store):
             w = live.window
             await until(w.version_panel.approve_button.isEnabled, 10, "Install")
             assert w.open_history()
+            await until(lambda: "Newest first" in w.history_sheet.caption.text(), 5, "the (empty) history")
             assert w.history_sheet.view.table.rowCount() == 0
             tap(w.history_sheet.close_button)
             tap(w.version_panel.approve_button)
-            sign_in_on_sheet(w, "anna", PINS["anna"])
+            await sign_in_on_sheet(w, "anna", PINS["anna"])
             sent = []
             w.approveRequested.connect(sent.append)
             from PySide6.QtCore import Qt
@@ -112,7 +123,9 @@ def test_history_without_sign_in_records_no_operator(aloop, windows, store):
             assert await approve_on_screen(live) == "1.5.0"
             await until(lambda: bool(results), 10, "the result")
             assert live.window.open_history()
-            row = live.window.history_sheet.view.row_text(0)
+            view = live.window.history_sheet.view
+            await until(lambda: view.table.rowCount() == 1, 5, "the record")
+            row = view.row_text(0)
             assert row[1] == "\u2014" and row[4] == "OK"
 
     run(aloop, body(), 30)

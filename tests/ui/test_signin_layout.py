@@ -7,6 +7,7 @@ import pytest
 
 from hmi.core.audit import AuditStore
 
+from .conftest import run, until
 from .layout_check import SIZES, check_main, check_sheet, overlap_problems, rect_in, text_problems
 from .live import CHEAP, PINS, sign_in_on_sheet, tap
 from .states import LONG_ID, LONG_NOTES, FakeClock, client_state, info
@@ -86,19 +87,23 @@ def test_sign_in_step_holds(qapp, windows, store, size):
 
 
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-def test_confirm_step_and_main_screen_with_sign_in_hold(qapp, windows, store, size):
+def test_confirm_step_and_main_screen_with_sign_in_hold(aloop, qapp, windows, store, size):
+    run(aloop, _confirm_step_and_main_screen_with_sign_in_hold(qapp, windows, store, size), 30)
+
+
+async def _confirm_step_and_main_screen_with_sign_in_hold(qapp, windows, store, size):
     window = make(qapp, windows, store, size)
     assert window.version_panel.notice_text.text().endswith("An operator signs in on the next screen.")
     problems = check_main(window)  # nobody signed in yet
     assert window.open_confirmation()
-    sign_in_on_sheet(window, "bert", PINS["bert"])
+    await sign_in_on_sheet(window, "bert", PINS["bert"])
     qapp.processEvents()
     assert window.sheet.step == "confirm"
     problems += check_sheet(window)
     sheet = window.sheet
     problems += overlap_problems(window, [sheet.operator_row, sheet.cancel_button, sheet.confirm_button])
     tap(sheet.cancel_button)
-    CONTROLLERS[window].sign_in(LONG_NAME, "2468")
+    await CONTROLLERS[window].sign_in(LONG_NAME, "2468")
     qapp.processEvents()
     problems += check_main(window)
     problems += overlap_problems(
@@ -114,11 +119,16 @@ def test_confirm_step_and_main_screen_with_sign_in_hold(qapp, windows, store, si
 
 
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-def test_history_holds(qapp, windows, store, size):
+def test_history_holds(aloop, qapp, windows, store, size):
+    run(aloop, _history_holds(qapp, windows, store, size), 30)
+
+
+async def _history_holds(qapp, windows, store, size):
     window = make(qapp, windows, store, size)
     assert window.open_history()
-    qapp.processEvents()
     sheet = window.history_sheet
+    await until(lambda: sheet.view.table.rowCount() == 40, 5, "the records")
+    qapp.processEvents()
     problems = text_problems(sheet.card, window)
     table = sheet.view.table
     if table.horizontalScrollBar().maximum() > 0 and sheet.view.narrow:
