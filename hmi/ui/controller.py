@@ -129,6 +129,9 @@ class ConsoleController(QObject):
         self._approval: asyncio.Task[None] | None = None
         self._pin_check: asyncio.Task[SignInResult] | None = None
         self._history_seq = 0  # only the newest history read is shown
+        # Refusal records are written one after another, in the order they happened (worker threads run
+        # side by side; the lock's waiters are served first come, first served).
+        self._refusal_writes = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._had_data = False
         self._started = False
@@ -307,7 +310,8 @@ class ConsoleController(QObject):
             return record_id
 
         try:
-            return await asyncio.to_thread(write)
+            async with self._refusal_writes:
+                return await asyncio.to_thread(write)
         except Exception as exc:  # the refusal stands either way
             log.warning("could not record a refused approval of %r: %s", version_id, exc)
             shown = display_id(version_id) or repr(version_id)

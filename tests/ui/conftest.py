@@ -31,8 +31,30 @@ def aloop(qapp):
         task.cancel()
     if pending:
         loop.run_until_complete(asyncio.wait(pending, timeout=5))
-    loop.close()
+    close_qasync_loop(loop)
     asyncio.set_event_loop(None)
+
+
+def close_qasync_loop(loop) -> None:
+    """Closes a qasync loop and deletes its Qt objects now, on this (the GUI) thread.
+
+    qasync's close() only marks its timer object stopped: every Qt timer it armed stays registered until it
+    fires, including those of cancelled asyncio timers (a cancelled sleep, a wait_for timeout, a 30 s poll).
+    The loop is then garbage, freed whenever the cyclic GC runs, and that can be on any thread that happens
+    to allocate (a fake IPC's server thread, a worker of asyncio.to_thread, a test's reader thread). There
+    ~QObject cannot unregister the timers ("QObject::~QObject: Timers cannot be stopped from another thread"),
+    and the next timer activation on the GUI thread touches freed memory: SIGSEGV in
+    QCoreApplication::notifyInternal2 from QTimerInfoList::activateTimers (seen in a full `make test`, inside
+    qasync's run_forever or pytest-qt's processEvents). Deleted here, the timers go with their object.
+    """
+    import shiboken6
+
+    notifiers = [*(loop._read_notifiers or {}).values(), *(loop._write_notifiers or {}).values()]
+    qobjects = [loop._timer, getattr(loop, "_QEventLoop__call_soon_signaller", None), *notifiers]
+    loop.close()
+    for obj in qobjects:
+        if obj is not None and shiboken6.isValid(obj):
+            shiboken6.delete(obj)
 
 
 def run(loop: asyncio.AbstractEventLoop, coro: Awaitable[T], timeout: float = 30.0) -> T:
