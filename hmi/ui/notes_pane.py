@@ -123,7 +123,7 @@ class NotesPane(QStackedWidget):
         item = QListWidgetItem(f"{entry.clock}   {entry.text}")
         item.setIcon(_icon(entry_icon(entry)))
         item.setToolTip(plain_tooltip(entry.text))
-        item.setData(Qt.ItemDataRole.UserRole, entry.kind)
+        item.setData(Qt.ItemDataRole.UserRole, entry.kind.value)  # Qt keeps the plain string
         self.timeline.insertItem(0, item)
         while self.timeline.count() > self._max_entries:
             self.timeline.takeItem(self.timeline.count() - 1)

@@ -230,9 +230,12 @@ class ConfirmSheet(Overlay):
         self.preview_caption = ElideLabel(_("Start of the update notes:"), mode=Qt.TextElideMode.ElideRight)
         self.preview_caption.setProperty("role", "caption")
         lay.addWidget(self.preview_caption)
-        # The notes preview (a second QTextBrowser) is built when the sheet first presents a version.
-        self._preview: NotesView | None = None
-        self._preview_at = (lay, lay.count())
+        self.preview = NotesView()  # the start of the notes: the same inert Markdown view as the main notes
+        self.preview.setObjectName("sheetNotes")
+        self.preview.setMinimumHeight(0)
+        self.preview.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.preview.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        lay.addWidget(self.preview, 1)
 
         # With sign-in: who confirms, and a way to hand over to someone else.
         self.operator_row = QWidget()
@@ -284,20 +287,6 @@ class ConfirmSheet(Overlay):
         self.setTabOrder(self.cancel_button, self.confirm_button)
 
     # -- public ------------------------------------------------------------------------------------------
-    @property
-    def preview(self) -> NotesView:
-        """The start of the notes on the sheet: the same inert Markdown view as the main notes."""
-        if self._preview is None:
-            preview = NotesView()
-            preview.setObjectName("sheetNotes")
-            preview.setMinimumHeight(0)
-            preview.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
-            preview.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            lay, index = self._preview_at
-            lay.insertWidget(index, preview, 1)
-            self._preview = preview
-        return self._preview
-
     @property
     def version_id(self) -> str | None:
         """The exact id on show, or None when the sheet is closed."""
