@@ -82,7 +82,6 @@ class ConsoleWindow(QMainWindow):
         self._wide: bool | None = None
         self._closing_ok = not kiosk
         self._signin: SignInFlow | None = None
-        self.recorder = TimelineRecorder()
 
         self.setWindowTitle(_("IPC Update Console") + (f" — {DEMO_TITLE}" if demo else ""))
         self.setStyleSheet(theme.stylesheet())
@@ -109,7 +108,8 @@ class ConsoleWindow(QMainWindow):
         self.version_panel = VersionPanel()
         self.version_panel.installRequested.connect(self.open_confirmation)
         self.version_panel.noticeDismissed.connect(self.dismiss_notice)
-        self.notes_pane = NotesPane(kiosk=kiosk, max_entries=self.recorder.entries.maxlen or 200)
+        self.notes_pane = NotesPane(kiosk=kiosk, wall=wall)
+        self._note = self.notes_pane.note
         content.addWidget(self.version_panel, 2)
         content.addWidget(self.notes_pane, 3)
         body.addLayout(content, 1)
@@ -357,8 +357,7 @@ class ConsoleWindow(QMainWindow):
     def _render(self) -> None:
         now, state = self._clock(), self._state
         if state is not None:
-            for entry in self.recorder.observe(state, now, self._wall()):
-                self.notes_pane.add_entry(entry)
+            self.notes_pane.observe(state, now)
         self._check_sheet(state, now)
         signin = self._signin
         view = present.screen(
@@ -405,9 +404,9 @@ class ConsoleWindow(QMainWindow):
         """The message shown under the Install button (results and why a sheet closed)."""
         return self._desk.notice.text if self._desk.notice else ""
 
-    def _note(self, kind: TimelineKind, text: str, severity: Severity) -> None:
-        if text:
-            self.notes_pane.add_entry(self.recorder.note(kind, text, severity, self._wall()))
+    @property
+    def recorder(self) -> TimelineRecorder:
+        return self.notes_pane.recorder
 
     def timeline_texts(self) -> list[str]:
         return [e.text for e in self.recorder.entries]
