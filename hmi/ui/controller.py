@@ -22,7 +22,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -36,7 +36,11 @@ from hmi.core.ports import AuditOutcome
 from hmi.ui.presenter import CONFIRMATION_TOO_OLD, SIGN_IN_TO_APPROVE, VIEWERS_CANNOT_APPROVE, not_sent
 
 if TYPE_CHECKING:
+    from hmi.core.audit import AuditStore
     from hmi.core.auth import Operator, SignIn, SignInResult
+    from hmi.core.client import UpdaterClient
+    from hmi.mock.control import ControlClient
+    from hmi.mock.server import RunningMock
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +101,7 @@ class ConsoleController(QObject):
         speed: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
-        audit: Any = None,
+        audit: AuditStore | None = None,
         operator: str | None = None,
         signin_clock: Callable[[], float] | None = None,
         approvals_off: str | None = None,
@@ -120,12 +124,12 @@ class ConsoleController(QObject):
         self._signed_in: Operator | None = None  # who the window was last told about
         if self._signin_config is not None:
             self.signin = self._new_signin(self._client_config.target if not demo else "")
-        self.client: Any = None  # hmi.core.client.UpdaterClient once started
-        self.mock: Any = None  # hmi.mock.server.RunningMock in demo mode
-        self.control: Any = None  # hmi.mock.control.ControlClient in demo mode
+        self.client: UpdaterClient | None = None  # once started
+        self.mock: RunningMock | None = None  # in demo mode
+        self.control: ControlClient | None = None  # in demo mode
         self._unsubscribe: Callable[[], None] | None = None
-        self._approval: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._approval: asyncio.Task[object] | None = None
+        self._tasks: set[asyncio.Task[object]] = set()
         self._had_data = False
         self._started = False
         self._closed = False
@@ -143,8 +147,8 @@ class ConsoleController(QObject):
         return self._approval is not None and not self._approval.done()
 
     @property
-    def audit(self) -> Any:
-        """The audit store (hmi.core.audit.AuditStore), or None when approvals are not recorded."""
+    def audit(self) -> AuditStore | None:
+        """The audit store, or None when approvals are not recorded."""
         return self._audit
 
     # -- lifecycle -------------------------------------------------------------------------------------------
@@ -203,13 +207,13 @@ class ConsoleController(QObject):
             self._had_data = True
             self.firstData.emit()
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+    def _spawn(self, coro: Coroutine[object, object, object], name: str) -> asyncio.Task[object]:
         task = asyncio.get_event_loop().create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
         return task
 
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
+    def _task_done(self, task: asyncio.Task[object]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("console task %s failed", task.get_name(), exc_info=task.exception())
@@ -258,10 +262,11 @@ class ConsoleController(QObject):
         return True
 
     async def _approve(self, intent: ApprovalIntent, operator: str | None) -> None:
-        version_id = intent.version_id
+        version_id, client = intent.version_id, self.client
+        assert client is not None  # request_approval checked
         self.approvalStarted.emit(version_id)
         try:
-            result = await self.client.approve(
+            result = await client.approve(
                 version_id, operator=operator, opened_at=intent.opened_at, expect_retry=intent.is_retry
             )
         except asyncio.CancelledError:
@@ -269,7 +274,7 @@ class ConsoleController(QObject):
         except Exception as exc:  # the client promises not to raise on RPC errors; anything else is a bug
             log.exception("approve(%r) raised", version_id)
             result = ApprovalResult.local(
-                version_id, _("The approval failed: {e}").format(e=exc), self.client.state, ApprovalOutcome.ERROR
+                version_id, _("The approval failed: {e}").format(e=exc), client.state, ApprovalOutcome.ERROR
             )
         self.approvalFinished.emit(result)
 
@@ -389,22 +394,24 @@ class ConsoleController(QObject):
         self._spawn(self._demo(action), f"demo-{action}")
 
     async def _demo(self, action: str) -> None:
+        control = self.control
+        assert control is not None  # request_demo checked
         try:
             if action == "publish":
-                state = await self.control.state()
+                state = await control.state()
                 ids = [e.get("version_id", "") for e in state.get("feed", [])]
                 ids += [state.get("active") or "", state.get("assigned") or ""]
                 version = next_release([i for i in ids if i])
-                await self.control.publish(version, notes=DEMO_NOTES.format(v=version))
+                await control.publish(version, notes=DEMO_NOTES.format(v=version))
                 message = _("Published release {v}.").format(v=version)
             elif action == "fail":
-                await self.control.fail()
+                await control.fail()
                 message = _("The running update was made to fail.")
             elif action == "power-loss":
-                await self.control.power_loss()
+                await control.power_loss()
                 message = _("Power was cut; the simulated IPC restarts.")
             elif action == "reset":
-                await self.control.reset()
+                await control.reset()
                 message = _("The simulation started over.")
             else:
                 raise ValueError(f"unknown demo action {action!r}")
@@ -413,7 +420,7 @@ class ConsoleController(QObject):
         except Exception as exc:
             code = getattr(exc, "code", None)
             if callable(code):
-                details = exc.details() if hasattr(exc, "details") else ""  # type: ignore[attr-defined]
+                details = exc.details() if hasattr(exc, "details") else ""
                 message = _("Not done: {why}").format(why=details or describe(code()).operator)
             else:
                 message = _("Not done: {why}").format(why=exc)

@@ -14,7 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtGui import (
+    QFont,
+    QFontMetrics,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -147,7 +151,7 @@ class HistoryView(QWidget):
         if table.columnWidth(1) > cap:
             table.setColumnWidth(1, cap)
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         narrow = self.width() < NARROW_BELOW
         if narrow != self._narrow:
@@ -158,7 +162,8 @@ class HistoryView(QWidget):
             self._fit_columns()
 
     def row_text(self, row: int) -> list[str]:
-        return [self._table.item(row, c).text() for c in range(self._table.columnCount())]
+        items = (self._table.item(row, c) for c in range(self._table.columnCount()))
+        return [item.text() if item is not None else "" for item in items]
 
     def _refresh_empty(self) -> None:
         has_rows = bool(self._records)

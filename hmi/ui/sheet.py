@@ -9,8 +9,8 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QHideEvent, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -30,6 +30,7 @@ from hmi.ui import theme
 from hmi.ui.widgets import ElideButton, ElideLabel, HoldButton, IconLabel, NotesView, WrapLabel
 
 if TYPE_CHECKING:
+    from hmi.core.audit import AuditRecord
     from hmi.ui.pin_pad import PinPad
 
 SHEET_TIMEOUT = CONFIRMATION_TTL
@@ -75,19 +76,23 @@ class Overlay(QFrame):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.parent() and event.type() == QEvent.Type.Resize:
-            self.setGeometry(self.parent().rect())
+            self.setGeometry(self._window_rect())
         return False
 
+    def _window_rect(self) -> QRect:
+        parent = self.parentWidget()
+        return parent.rect() if parent is not None else self.rect()
+
     def open(self) -> None:
-        self.setGeometry(self.parent().rect())
+        self.setGeometry(self._window_rect())
         self.show()
         self.raise_()
 
-    def showEvent(self, event) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.visibilityChanged.emit(True)
 
-    def hideEvent(self, event) -> None:
+    def hideEvent(self, event: QHideEvent) -> None:
         super().hideEvent(event)
         self.visibilityChanged.emit(False)
 
@@ -95,20 +100,20 @@ class Overlay(QFrame):
         """What Esc does: close. A sheet whose closing means more (cancelling an approval) overrides it."""
         self.hide()
 
-    def keyPressEvent(self, event) -> None:
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:
             self.escape()
             event.accept()
             return
         super().keyPressEvent(event)
 
-    def paintEvent(self, event) -> None:
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         scrim = QColor(theme.SCRIM)
         scrim.setAlphaF(0.55)
         painter.fillRect(self.rect(), scrim)
 
-    def mousePressEvent(self, event) -> None:
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         event.accept()  # taps on the scrim do not reach the screen underneath
 
 
@@ -553,7 +558,7 @@ class ConfirmSheet(Overlay):
         self.confirm_button.rearm()
         self.hide()
 
-    def hideEvent(self, event) -> None:
+    def hideEvent(self, event: QHideEvent) -> None:
         # Whatever closed the sheet, no digit of a PIN stays behind and the next one starts afresh.
         pad = getattr(self, "pad", None)  # also called from Overlay.__init__, before the pad exists
         if pad is not None:
@@ -670,7 +675,7 @@ class HistorySheet(Overlay):
         super().open()
         self.close_button.setFocus(Qt.FocusReason.OtherFocusReason)
 
-    def set_records(self, records: list, error: str = "") -> None:
+    def set_records(self, records: list[AuditRecord], error: str = "") -> None:
         self.view.set_records(records)
         if error:
             self.caption.setText(error)

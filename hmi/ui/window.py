@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QResizeEvent, QShortcut
@@ -38,6 +39,9 @@ from hmi.ui.signin_flow import SignInFlow
 from hmi.ui.status_bar import StatusBar
 from hmi.ui.timeline import TimelineRecorder
 from hmi.ui.version_panel import VersionPanel
+
+if TYPE_CHECKING:
+    from hmi.core.audit import AuditRecord
 
 WIDE_MIN = (1180, 700)  # from this size on, notes and timeline are shown together instead of in tabs
 
@@ -255,7 +259,7 @@ class ConsoleWindow(QMainWindow):
         self.historyRequested.emit()
         return True
 
-    def show_history(self, records: Sequence[object], error: str = "") -> None:
+    def show_history(self, records: Sequence[AuditRecord], error: str = "") -> None:
         if self.history_sheet is not None:
             self.history_sheet.set_records(list(records), error)
 
