@@ -328,7 +328,7 @@ def _signed_in_operator(args: argparse.Namespace, app: AppConfig, store: AuditSt
     so a new process per guess does not reset it.
     """
     from hmi.core.auth import VIEWER_REFUSED, SignIn, recent_pin_failures
-    from hmi.core.ports import AuditOutcome
+    from hmi.core.ports import AuditOutcome, SignInStatus
 
     if not args.operator:
         _err("error: sign-in is on: pass --operator NAME (the PIN is asked on the terminal, or use --pin-stdin).")
@@ -341,7 +341,10 @@ def _signed_in_operator(args: argparse.Namespace, app: AppConfig, store: AuditSt
     signin.seed_failures(args.operator, recent_pin_failures(store, args.operator))
     if signin.locked_seconds(args.operator) > 0:  # the core's lockout rule, counted across processes
         store.record_signin_failure(
-            operator=args.operator, reason="locked-out", message="locked (command line)", target=app.client.target
+            operator=args.operator,
+            reason=SignInStatus.LOCKED_OUT,
+            message="locked (command line)",
+            target=app.client.target,
         )
         _err(f"error: {args.operator} is locked out after {signin.lockout_after} wrong PINs. Try again in a minute.")
         return None, EXIT_AUTH

@@ -34,6 +34,7 @@ from hmi.core.i18n import _
 from hmi.core.model import CONFIRMATION_TTL, ApprovalIntent, ClientState, approval_gate
 from hmi.core.ports import AuditOutcome
 from hmi.ui.presenter import CONFIRMATION_TOO_OLD, SIGN_IN_TO_APPROVE, VIEWERS_CANNOT_APPROVE, not_sent
+from hmi.ui.signin_flow import SignInChange
 
 if TYPE_CHECKING:
     from hmi.core.audit import AuditStore
@@ -88,7 +89,7 @@ class ConsoleController(QObject):
     demoFinished = Signal(str, bool, str)
     firstData = Signal()
     started = Signal(str)  # the target being polled (in demo mode, the embedded mock's address)
-    # Who is signed in changed: (Operator or None, why: "signed-in", "signed-out", "idle").
+    # Who is signed in changed: (Operator or None, why: a SignInChange).
     signinChanged = Signal(object, str)
     historyLoaded = Signal(object, str)  # (records newest first, error text or "")
 
@@ -336,7 +337,7 @@ class ConsoleController(QObject):
         result = self.signin.sign_in(name, pin)
         if result.ok:
             self._signed_in = result.operator
-            self.signinChanged.emit(result.operator, "signed-in")
+            self.signinChanged.emit(result.operator, SignInChange.SIGNED_IN)
         else:
             self.check_signin()  # a failed attempt by someone else does not sign the current operator out
         return result
@@ -347,7 +348,7 @@ class ConsoleController(QObject):
         self.signin.sign_out()
         if self._signed_in is not None:
             self._signed_in = None
-            self.signinChanged.emit(None, "signed-out")
+            self.signinChanged.emit(None, SignInChange.SIGNED_OUT)
 
     def locked_seconds(self, name: str) -> int:
         return self.signin.locked_seconds(name) if self.signin is not None else 0
@@ -364,10 +365,10 @@ class ConsoleController(QObject):
         now = self.signin.current()
         if now is None and self._signed_in is not None:
             self._signed_in = None
-            self.signinChanged.emit(None, "idle")
+            self.signinChanged.emit(None, SignInChange.IDLE)
         elif now is not None and now != self._signed_in:
             self._signed_in = now
-            self.signinChanged.emit(now, "signed-in")
+            self.signinChanged.emit(now, SignInChange.SIGNED_IN)
 
     # -- history ---------------------------------------------------------------------------------------------
     def request_history(self, limit: int = 200) -> None:

@@ -30,15 +30,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hmi.core.audit import APPROVE_UPDATE, AuditRecord, outcome_marker, outcome_text
+from hmi.core.audit import APPROVE_UPDATE, SIGNIN_OUTCOMES, AuditRecord, outcome_marker, outcome_text
 from hmi.core.i18n import _
 from hmi.core.model import DISPLAY_ID_MAX, clean_line
+from hmi.core.ports import AuditOutcome
 
 FONT_PX = 18
 COLUMNS = ("time", "operator", "version", "target", "result", "outcome")
 NARROW_BELOW = 1000  # px of the view's width
 # Outcomes whose stored message says why in a few words worth showing in the row.
-_WITH_MESSAGE = ("refused-locally", "wrong-pin", "locked-out", "unknown-operator", "no-pin-set")
+_WITH_MESSAGE = (AuditOutcome.REFUSED_LOCALLY, *SIGNIN_OUTCOMES)
 
 
 class HistoryView(QWidget):
