@@ -28,7 +28,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.bench_gui import _median, _one
+from benchmarks.bench_gui import _median, _one, bench_env
 
 PAYS = 1.05
 
@@ -79,9 +79,7 @@ def _iqr(values: list[float]) -> float:
 def main(n: int | None = None) -> dict[str, object]:
     n = n or int(os.environ.get("BENCH_LAZY_RUNS", "15"))
     out = tempfile.mkdtemp(prefix="ipc-hmi-bench-lazy-")
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_ACCESSIBILITY="0")
-    env.pop("PYTHONPYCACHEPREFIX", None)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env = bench_env()
     runner = Path(out) / "runner.py"
     runner.write_text(RUNNER)
     cmds = {v: [sys.executable, str(runner), v, str(Path(out) / f"{v}.png")] for v in ("eager", "deferred")}

@@ -66,6 +66,10 @@ class AuditError(Exception):
     """The audit trail cannot be read or written. The message names the file and what to do."""
 
 
+def _not_a_file(path: Path | str) -> str:
+    return _("The audit trail path {path} is not a file.").format(path=path)
+
+
 class AuditBusy(AuditError):
     """Another process holds the audit trail's write lock for longer than the short busy timeout."""
 
@@ -322,7 +326,7 @@ class AuditStore:
                 _("Cannot create the folder for the audit trail {path}: {err}").format(path=path.parent, err=exc)
             ) from exc
         if path.exists() and not path.is_file():
-            raise AuditError(_("The audit trail path {path} is not a file.").format(path=path))
+            raise AuditError(_not_a_file(path))
         _check_header(path)
         try:
             conn = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
@@ -353,7 +357,7 @@ class AuditStore:
 
         path = Path(path)
         if not path.is_file():
-            raise AuditError(_("The audit trail path {path} is not a file.").format(path=path))
+            raise AuditError(_not_a_file(path))
         _check_header(path)
         empty = path.stat().st_size == 0
         conn: sqlite3.Connection | None = None

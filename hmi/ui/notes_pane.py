@@ -13,7 +13,7 @@ from hmi.core.i18n import _
 from hmi.core.model import ClientState
 from hmi.core.view import Severity, version_text
 from hmi.ui import icons
-from hmi.ui.presenter import TimelineKind
+from hmi.ui.presenter import NO_NOTES, TimelineKind
 from hmi.ui.timeline import TIMELINE_LIMIT, Entry, TimelineRecorder
 from hmi.ui.tone import SEVERITY_ICON
 from hmi.ui.widgets import ElideLabel, NotesView, grab_touch_scroll, plain_tooltip
@@ -124,7 +124,7 @@ class NotesPane(QStackedWidget):
         snap = state.snapshot if state else None
         if snap is not None and snap.available is not None:
             self.notes_caption.setText(_("Update notes for {v}").format(v=version_text(snap, "available")))
-            self.notes.set_notes(snap.available.notes, _("This version has no update notes."))
+            self.notes.set_notes(snap.available.notes, NO_NOTES)
         elif snap is not None and snap.current is not None and snap.current.notes:
             self.notes_caption.setText(_("Notes of the running version {v}").format(v=version_text(snap, "current")))
             self.notes.set_notes(snap.current.notes, "")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from hmi.core.client import ApprovalOutcome, ApprovalResult
+from hmi.core.errors import CANNOT_BE_REACHED
 from hmi.core.i18n import _
 from hmi.core.model import (
     ApprovalGate,
@@ -63,6 +64,7 @@ SIGN_IN_TO_APPROVE = _("Sign in as an operator to approve.")
 CONFIRMATION_TOO_OLD = _("The confirmation was open too long.")
 NOTHING_SENT_CHANGED = _("Nothing was sent: the offer or the connection changed. Review the screen.")
 NOTHING_SENT_TOO_OLD = _("Nothing was sent: the confirmation was open too long. Review the screen.")
+NO_NOTES = _("This version has no update notes.")
 UNRECORDED = _("The audit trail is off (--no-audit): approvals are not recorded.")
 
 
@@ -183,7 +185,7 @@ def result_notice(result: ApprovalResult, state: ClientState | None) -> Notice:
     elif outcome is ApprovalOutcome.UNREACHABLE:
         icon, severity = "warning", Severity.DEGRADED
         text = _("The approval for {v} did not reach the IPC. {why}").format(
-            v=version, why=message or _("The IPC cannot be reached.")
+            v=version, why=message or CANNOT_BE_REACHED
         )
     elif outcome is ApprovalOutcome.UNKNOWN:
         icon, severity = "warning", Severity.DEGRADED

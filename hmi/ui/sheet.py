@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from hmi.core.i18n import _
 from hmi.core.model import CONFIRMATION_TTL, DISPLAY_ID_MAX, ApprovalIntent, Version, clean_line, spelled_out
 from hmi.ui import theme
+from hmi.ui.presenter import NO_NOTES
 from hmi.ui.widgets import ElideButton, ElideLabel, HoldButton, IconLabel, NotesView, WrapLabel
 
 if TYPE_CHECKING:
@@ -336,7 +337,7 @@ class ConfirmSheet(Overlay):
             _("Replaces {current} with {new}").format(current=current, new=version.display_id)
         )
         self.retry.setVisible(is_retry)
-        self.preview.set_notes(version.notes_preview, _("This version has no update notes."))
+        self.preview.set_notes(version.notes_preview, NO_NOTES)
         self.confirm_button.setText(_("Hold to install"))
         self.confirm_button.setAccessibleName(_("Hold to install {v}").format(v=version.display_id))
         self.confirm_button.rearm()
