@@ -25,9 +25,17 @@ from PySide6.QtWidgets import (
 )
 
 from hmi.core.i18n import _
-from hmi.core.model import CONFIRMATION_TTL, DISPLAY_ID_MAX, ApprovalIntent, Version, clean_line, spelled_out
+from hmi.core.model import (
+    CONFIRMATION_TTL,
+    DISPLAY_ID_MAX,
+    ApprovalIntent,
+    ClientState,
+    Version,
+    clean_line,
+    spelled_out,
+)
 from hmi.ui import theme
-from hmi.ui.presenter import NO_NOTES
+from hmi.ui.presenter import NO_NOTES, sheet_verdict
 from hmi.ui.widgets import ElideButton, ElideLabel, HoldButton, IconLabel, NotesView, WrapLabel
 
 if TYPE_CHECKING:
@@ -548,6 +556,18 @@ class ConfirmSheet(Overlay):
         if self.version_label.property("px") != size:
             self.version_label.setProperty("px", size)
             self.version_label.setStyleSheet(f"font-size: {size}px;")
+
+    def check(self, state: ClientState | None, now: float, timeout: float) -> str | None:
+        """While open: closes when the presenter's verdict says so and returns why; else the countdown moves on."""
+        shown = self.version
+        if shown is None:
+            return None
+        verdict = sheet_verdict(state, shown, self.opened_at, now, timeout)
+        if verdict.close_reason is None:
+            self.set_remaining(verdict.remaining)
+        else:
+            self.dismiss()
+        return verdict.close_reason
 
     def set_remaining(self, seconds: float) -> None:
         text = _("Closes in {n} s").format(n=max(0, int(seconds + 0.999)))

@@ -296,9 +296,6 @@ class ConsoleWindow(QMainWindow):
         self._render()
 
     # -- overlays, quitting, screenshots ---------------------------------------------------------------------
-    def exit_sheet_open(self) -> bool:
-        return self.exit_sheet.isVisible()
-
     def _overlay_changed(self, _visible: bool = False) -> None:
         modal = self.sheet.isVisible() or self.exit_sheet.isVisible()
         modal = modal or (self.history_sheet is not None and self.history_sheet.isVisible())
@@ -314,9 +311,6 @@ class ConsoleWindow(QMainWindow):
         button = self.version_panel.approve_button
         target = button if button.isVisible() else self.notes_pane.timeline
         target.setFocus(Qt.FocusReason.OtherFocusReason)
-
-    def corner_press_active(self) -> bool:
-        return self.kiosk_guard.corner_press_active()
 
     def request_quit(self) -> None:
         self.kiosk_guard.corner_timer.stop()
@@ -383,19 +377,13 @@ class ConsoleWindow(QMainWindow):
         self.version_panel.render_hint(view.hint)
 
     def _check_sheet(self, state: ClientState | None, now: float) -> None:
-        """An open confirmation closes (and says why) when it went stale; else its countdown moves on."""
-        shown = self.sheet.version
-        if shown is None:
-            return
-        verdict = present.sheet_verdict(state, shown, self.sheet.opened_at, now, self._sheet_timeout)
-        if verdict.close_reason is None:
-            self.sheet.set_remaining(verdict.remaining)
-            if self._signin is not None:
-                self._signin.refresh_lock()
-            return
-        self.sheet.dismiss()
-        self._desk = present.with_notice(self._desk, "info", verdict.close_reason, state)
-        self._note(TimelineKind.APPROVAL, verdict.close_reason, Severity.ATTENTION)
+        """An open confirmation that went stale closes and says why (nothing was sent)."""
+        closed = self.sheet.check(state, now, self._sheet_timeout)
+        if closed:
+            self._desk = present.with_notice(self._desk, "info", closed, state)
+            self._note(TimelineKind.APPROVAL, closed, Severity.ATTENTION)
+        elif self.sheet.isVisible() and self._signin is not None:
+            self._signin.refresh_lock()
 
     # -- notices and timeline ------------------------------------------------------------------------------
     def show_message(self, icon: str, text: str) -> None:
