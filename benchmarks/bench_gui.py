@@ -103,6 +103,14 @@ def _one(cmd: list[str], env: dict[str, str], marker: str) -> dict[str, float]:
     return {"shown": shown, "wall": wall, "rss_mb": usage.ru_maxrss / 1024.0}
 
 
+def bench_env() -> dict[str, str]:
+    """Offscreen, no accessibility bridge, and the normal warm bytecode cache (see the module docstring)."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_ACCESSIBILITY="0")
+    env.pop("PYTHONPYCACHEPREFIX", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def _median(runs: list[dict[str, float]], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
@@ -110,9 +118,7 @@ def _median(runs: list[dict[str, float]], key: str) -> float:
 def main(n: int | None = None) -> dict[str, object]:
     n = n or int(os.environ.get("BENCH_GUI_RUNS", "7"))
     out = tempfile.mkdtemp(prefix="ipc-hmi-bench-png-")
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_ACCESSIBILITY="0")
-    env.pop("PYTHONPYCACHEPREFIX", None)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env = bench_env()
     bare_script = Path(out) / "bare.py"
     bare_script.write_text(BARE)
     floor_script = Path(out) / "floor.py"

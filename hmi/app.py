@@ -29,12 +29,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hmi.core.config import AppConfig, ClientConfig
 from hmi.core.i18n import _
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QScreen
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from hmi.core.audit import AuditStore
     from hmi.ui.controller import ConsoleController
     from hmi.ui.window import ConsoleWindow
 
@@ -53,7 +57,7 @@ def build_console(
     sheet_timeout: float | None = None,
     clock: Callable[[], float] = time.monotonic,
     wall: Callable[[], float] = time.time,
-    audit: Any = None,
+    audit: AuditStore | None = None,
     operator: str | None = None,
     signin_clock: Callable[[], float] | None = None,
     approvals_off: str | None = None,
@@ -67,14 +71,13 @@ def build_console(
     With `config.signin.enabled` the controller signs operators in; `signin_clock` (default:
     `clock`) drives lockout and idle sign-out, so tests can move it on its own.
     """
-    from PySide6.QtWidgets import QApplication
 
     from hmi.ui.controller import ConsoleController
     from hmi.ui.sheet import HOLD_SECONDS, SHEET_TIMEOUT
     from hmi.ui.signin_flow import SignInFlow
     from hmi.ui.window import ConsoleWindow
 
-    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "ipc-hmi"])
+    app = qt_app()
     _prepare_app(app)
     client_config = config.client if isinstance(config, AppConfig) else config
     window = ConsoleWindow(
@@ -128,7 +131,18 @@ def build_console(
     return window, controller
 
 
-def _prepare_app(app: Any) -> None:
+def qt_app() -> QApplication:
+    """The process's QApplication: the one there is, or a new one."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        return app
+    assert app is None, "a QCoreApplication without widgets is running"
+    return QApplication([sys.argv[0] if sys.argv else "ipc-hmi"])
+
+
+def _prepare_app(app: QApplication) -> None:
     from PySide6.QtGui import QFont
     from PySide6.QtWidgets import QToolTip
 
@@ -161,7 +175,6 @@ def main(args: argparse.Namespace) -> int:
     # connection trouble on screen, so only errors go to the terminal unless the user asks for more.
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     import qasync
-    from PySide6.QtWidgets import QApplication
 
     no_audit = bool(getattr(args, "no_audit", False))
     if no_audit and config.signin.enabled:
@@ -173,7 +186,7 @@ def main(args: argparse.Namespace) -> int:
         )
         return 2
 
-    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "ipc-hmi"])
+    app = qt_app()
     app.setApplicationName("ipc-hmi")
     app.setApplicationDisplayName("IPC Update Console")
     app.setDesktopFileName("ipc-hmi")  # the Wayland app id and the journal name; resources/app/ipc-hmi.desktop
@@ -189,7 +202,7 @@ def main(args: argparse.Namespace) -> int:
     trail = open_console_audit(config, demo=args.demo, no_audit=no_audit)
     if trail.problem:
         print(f"ipc-hmi: warning: {trail.problem}", file=sys.stderr)
-    loop: Any = None
+    loop: asyncio.AbstractEventLoop | None = None
     try:
         window, controller = build_console(
             config,
@@ -206,7 +219,7 @@ def main(args: argparse.Namespace) -> int:
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
         try:
-            return loop.run_until_complete(_run(window, controller, args))
+            return int(loop.run_until_complete(_run(window, controller, args)))
         except RuntimeError as exc:
             # Qt ends its loop by itself when the display goes away (X server gone, session closed).
             print(f"ipc-hmi: error: the console stopped: {exc} (was the display closed?)", file=sys.stderr)
@@ -222,7 +235,7 @@ def main(args: argparse.Namespace) -> int:
 class ConsoleTrail:
     """The audit trail the console writes to: an open store, or the reason approvals are off."""
 
-    store: Any = None  # hmi.core.audit.AuditStore
+    store: AuditStore | None = None
     problem: str | None = None  # shown on screen; approvals are off while it is set
     temporary: Path | None = None  # --demo: a folder deleted on close
 
@@ -288,7 +301,7 @@ def _audit_reason(path: Path, exc: BaseException) -> str:
     return (str(exc) or type(exc).__name__).replace(str(path), "").strip(" :.") or type(exc).__name__
 
 
-def fit_to_screen(window: Any, screen: Any) -> None:
+def fit_to_screen(window: QWidget, screen: QScreen) -> None:
     """A window larger than its screen's free area (an 800×480 panel) is fitted to that area.
 
     The default size is 1280×800; on a smaller screen the window would run off the edge, so it takes the

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes.util
 import os
 import sys
+from collections.abc import Callable
 
 # Shared libraries Qt's xcb platform plugin loads, with the Debian/Ubuntu package
 # that provides each. The wheel's own error names only libxcb-cursor0 even when
@@ -31,7 +32,9 @@ XCB_LIBRARIES = {
 HEADLESS_PLATFORMS = {"offscreen", "minimal", "vnc"}
 
 
-def problems(env: dict[str, str] | None = None, find=ctypes.util.find_library) -> list[str]:
+def problems(
+    env: dict[str, str] | None = None, find: Callable[[str], str | None] = ctypes.util.find_library
+) -> list[str]:
     env = dict(os.environ if env is None else env)
     platform = env.get("QT_QPA_PLATFORM", "").split(":")[0]
     if platform in HEADLESS_PLATFORMS:

@@ -15,9 +15,12 @@ import re
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from hmi.core import limits
+
+if TYPE_CHECKING:
+    from hmi.core.audit import AuditRecord
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -26,7 +29,7 @@ EXIT_USAGE = 2
 _OPERATORS_KEY = "operators"  # the config file's [[operators]] tables
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     history = subparsers.add_parser(
         "history",
         help="list the approval audit trail, newest first",
@@ -146,10 +149,11 @@ def _local(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
 
 
-def format_table(records: list[Any], path: Path | None = None) -> str:
+def format_table(records: list[AuditRecord], path: Path | None = None) -> str:
     """The human listing: newest first, local time, outcome in words."""
     from hmi.core.audit import outcome_marker, outcome_text
     from hmi.core.model import clean_line, terminal_id
+    from hmi.core.ports import RecordKind
 
     if not records:
         return "No records match.\n" if path is None else f"No records match in {path}.\n"
@@ -157,7 +161,7 @@ def format_table(records: list[Any], path: Path | None = None) -> str:
     header = (f"Time ({zone})", "Operator", "Target", "Version", "Result", "Outcome")
     rows = []
     for r in records:
-        what = r.version_id if r.kind == "approve-update" else f"({r.kind})"
+        what = r.version_id if r.kind == RecordKind.APPROVE_UPDATE else f"({r.kind})"
         outcome = outcome_text(r)
         if r.code and r.outcome != "approved":
             outcome += f" [{r.code}]"
@@ -168,7 +172,7 @@ def format_table(records: list[Any], path: Path | None = None) -> str:
                 _local(r.created_at),
                 clean_line(r.operator, 40) if r.operator else "-",
                 clean_line(r.target, 60) or "-",
-                (terminal_id(what) if r.kind == "approve-update" else what) or "-",
+                (terminal_id(what) if r.kind == RecordKind.APPROVE_UPDATE else what) or "-",
                 outcome_marker(r),
                 outcome,
             )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from hmi.core.config import ENVIRONMENT, add_config_arguments
 from hmi.core.errors import (  # the one error table: exit codes and their meaning in --help
@@ -22,6 +22,13 @@ from hmi.core.errors import (  # the one error table: exit codes and their meani
     exit_codes_help,
 )
 
+if TYPE_CHECKING:  # types only: the modules load inside the commands
+    from hmi.core.audit import AuditStore
+    from hmi.core.client import ApprovalResult, UpdaterClient
+    from hmi.core.config import AppConfig, ClientConfig
+    from hmi.core.model import ClientState
+    from hmi.core.oneshot import ReadResult
+
 PROMPT_TTL = 60.0  # = hmi.core.model.CONFIRMATION_TTL, the confirmation sheet's limit (a test checks they agree)
 
 REPORT_EXIT_CODES_HELP = EXIT_CODES_HELP = exit_codes_help()
@@ -29,7 +36,7 @@ REPORT_EXIT_CODES_HELP = EXIT_CODES_HELP = exit_codes_help()
 ENV_HELP = "environment:\n" + "\n".join(f"  {name:<24} {text}" for name, text in ENVIRONMENT.items())
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report = subparsers.add_parser(
         "report",
         help="show the IPC's update state",
@@ -97,7 +104,7 @@ def _setup_output() -> None:
     logging.addLevelName(logging.ERROR, "error")
 
 
-def _load(args: argparse.Namespace) -> Any:
+def _load(args: argparse.Namespace) -> AppConfig | None:
     """AppConfig, or None after printing the error (exit 2)."""
     from hmi.core.config import ConfigError, load_config
 
@@ -108,12 +115,12 @@ def _load(args: argparse.Namespace) -> Any:
         return None
 
 
-def _new_client(config: Any, **kwargs: Any) -> Any:
+def _new_client(config: AppConfig, audit: AuditStore | None = None) -> UpdaterClient | None:
     from hmi.core.client import UpdaterClient
     from hmi.core.config import ConfigError
 
     try:
-        return UpdaterClient(config.client, **kwargs)
+        return UpdaterClient(config.client, audit=audit)
     except ConfigError as exc:  # SecurityError is a ConfigError
         _err(f"error: {exc}")
         return None
@@ -156,7 +163,7 @@ def _quiet_stdout() -> None:
         pass
 
 
-def _existing_audit(app: Any) -> Any:
+def _existing_audit(app: AppConfig) -> AuditStore | None:
     """The audit trail when it already exists (a report never creates one), else None."""
     try:
         if not app.audit_path.is_file():
@@ -169,7 +176,7 @@ def _existing_audit(app: Any) -> Any:
         return None
 
 
-def _settle_from(store: Any, config: Any, result: Any) -> None:
+def _settle_from(store: AuditStore | None, config: ClientConfig, result: ReadResult) -> None:
     """Settles unknown approvals for this IPC from the read just made, and says so on stderr."""
     if store is None or result.info is None:
         return
@@ -186,7 +193,7 @@ def _settle_from(store: Any, config: Any, result: Any) -> None:
         _err(f"note: audit record {record_id}: {settlement.message}")
 
 
-def _report_once(config: Any, *, as_json: bool, store: Any = None) -> int:
+def _report_once(config: ClientConfig, *, as_json: bool, store: AuditStore | None = None) -> int:
     """One read without the polling client: `--json` then never loads the snapshot model."""
     import asyncio
 
@@ -217,7 +224,7 @@ def _report_once(config: Any, *, as_json: bool, store: Any = None) -> int:
     return EXIT_OK
 
 
-async def _watch(client: Any, *, as_json: bool) -> int:
+async def _watch(client: UpdaterClient, *, as_json: bool) -> int:
     import asyncio
     import signal
     import time
@@ -232,15 +239,15 @@ async def _watch(client: Any, *, as_json: bool) -> int:
         except (NotImplementedError, RuntimeError, ValueError):  # Windows: Ctrl-C arrives as KeyboardInterrupt
             pass
 
-    last: list[Any] = [object()]
+    last: list[object] = [object()]
     broken: list[BaseException] = []
 
-    def on_state(state: Any) -> None:
+    def on_state(state: ClientState) -> None:
         try:
             if as_json:
                 info, failed = client.last_info, state.connection.last_attempt_failed
                 if failed:
-                    key: Any = ("failed", state.connection.error_code)
+                    key: object = ("failed", state.connection.error_code)
                     if key != last[0]:
                         from hmi.core.model import clean_line
 
@@ -290,7 +297,7 @@ def _os_user() -> str | None:
         return None
 
 
-def _open_audit(app: Any) -> Any:
+def _open_audit(app: AppConfig) -> AuditStore | None:
     """The audit store, or None after saying why (then nothing may be sent)."""
     from hmi.core.audit import AuditReadOnly, AuditStore
 
@@ -314,14 +321,14 @@ def _read_pin(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _signed_in_operator(args: argparse.Namespace, app: Any, store: Any) -> tuple[str | None, int]:
+def _signed_in_operator(args: argparse.Namespace, app: AppConfig, store: AuditStore) -> tuple[str | None, int]:
     """With sign-in on: (operator name, 0) after a good PIN of someone allowed to approve, else (None, exit code).
 
     Failed PINs are audited by SignIn; the lockout counts earlier failures from the audit trail,
     so a new process per guess does not reset it.
     """
     from hmi.core.auth import VIEWER_REFUSED, SignIn, recent_pin_failures
-    from hmi.core.ports import AuditOutcome
+    from hmi.core.ports import AuditOutcome, SignInStatus
 
     if not args.operator:
         _err("error: sign-in is on: pass --operator NAME (the PIN is asked on the terminal, or use --pin-stdin).")
@@ -334,7 +341,10 @@ def _signed_in_operator(args: argparse.Namespace, app: Any, store: Any) -> tuple
     signin.seed_failures(args.operator, recent_pin_failures(store, args.operator))
     if signin.locked_seconds(args.operator) > 0:  # the core's lockout rule, counted across processes
         store.record_signin_failure(
-            operator=args.operator, reason="locked-out", message="locked (command line)", target=app.client.target
+            operator=args.operator,
+            reason=SignInStatus.LOCKED_OUT,
+            message="locked (command line)",
+            target=app.client.target,
         )
         _err(f"error: {args.operator} is locked out after {signin.lockout_after} wrong PINs. Try again in a minute.")
         return None, EXIT_AUTH
@@ -371,7 +381,7 @@ def run_approve(args: argparse.Namespace) -> int:
         store.close()
 
 
-def _run_approve(args: argparse.Namespace, app: Any, store: Any, version: str) -> int:
+def _run_approve(args: argparse.Namespace, app: AppConfig, store: AuditStore, version: str) -> int:
     import asyncio
     import time
 
@@ -418,12 +428,13 @@ def _run_approve(args: argparse.Namespace, app: Any, store: Any, version: str) -
     # The same rule as the sheet: the client refuses if the answer came too late, or if the state changed
     # between the question and the answer (for example UPDATE_AVAILABLE became FAULT: "Install?" is no retry).
     result = asyncio.run(_approve(client, version, operator, opened_at=opened_at, expect_retry=is_retry))
+    from hmi.core.client import ApprovalOutcome
     from hmi.core.errors import NOT_GRPC, explain
     from hmi.core.model import clean_line
 
     # Message and detail may quote the IPC's own words: cleaned of control characters for the terminal.
     message, detail = clean_line(result.message or "", 1000), clean_line(result.detail or "", 1000)
-    if result.outcome == "approved":
+    if result.outcome is ApprovalOutcome.APPROVED:
         print(message, flush=True)
     elif explain("UNAVAILABLE", detail) is NOT_GRPC:
         _err(f"error: {NOT_GRPC.operator} Nothing was approved.\n  {detail}")
@@ -446,7 +457,7 @@ def _read_answer(limit: float) -> str | None:
     return sys.stdin.readline()
 
 
-async def _question(client: Any, version: str) -> tuple[str, bool] | None:
+async def _question(client: UpdaterClient, version: str) -> tuple[str, bool] | None:
     """'Install 1.5.0, replacing 1.4.2? [y/N] ' when exactly `version` is offered now, else None."""
     import time
 
@@ -471,8 +482,8 @@ async def _question(client: Any, version: str) -> tuple[str, bool] | None:
 
 
 async def _approve(
-    client: Any, version: str, operator: str | None, *, opened_at: float | None, expect_retry: bool | None
-) -> Any:
+    client: UpdaterClient, version: str, operator: str | None, *, opened_at: float | None, expect_retry: bool | None
+) -> ApprovalResult:
     try:
         await client.refresh()  # the gate needs fresh data (and settles earlier unknown outcomes); approve() re-checks
         return await client.approve(version, operator=operator, opened_at=opened_at, expect_retry=expect_retry)

@@ -55,7 +55,7 @@ def _size(text: str) -> tuple[int, int]:
     return w, h
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "gui",
         help="open the operator console (the default command)",

@@ -25,7 +25,7 @@ def _speed(text: str) -> float:
     return arg_number(SPEED, above=True, unit="")(text)
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     mock = subparsers.add_parser(
         "mock",
         help="run a mock IPC (IpcUpdater over a stage engine) for tests, training and demos",

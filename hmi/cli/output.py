@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
+from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
 _NAMES = {1: "standard output", 2: "standard error"}
@@ -30,8 +31,10 @@ class GuardedStream:
         self._stream = stream
         self._fd = fd
         self.error: BaseException | None = None
-        self.original: Any = stream
-        self.on_failure: list[Any] = []  # callables run once at the first failure (report --watch stops)
+        self.original: TextIO | None = stream
+        self.on_failure: list[
+            Callable[[], object]
+        ] = []  # callables run once at the first failure (report --watch stops)
 
     @property
     def failed(self) -> bool:
@@ -55,7 +58,7 @@ class GuardedStream:
             self._fail(exc)
             return len(text)
 
-    def writelines(self, lines: Any) -> None:
+    def writelines(self, lines: Iterable[str]) -> None:
         for line in lines:
             self.write(line)
 
@@ -126,7 +129,7 @@ def install() -> tuple[GuardedStream, GuardedStream]:
     out = GuardedStream(None if closed[1] else sys.stdout, 1)
     err = GuardedStream(None if closed[2] else sys.stderr, 2)
     out.original, err.original = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
+    sys.stdout, sys.stderr = out, err
     return out, err
 
 

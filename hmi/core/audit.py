@@ -43,15 +43,15 @@ from pathlib import Path
 from typing import Any
 
 from hmi.core.i18n import _
-from hmi.core.ports import AuditOutcome
+from hmi.core.ports import AuditOutcome, RecordKind, SignInStatus
 
-APPROVE_UPDATE = "approve-update"
-SIGNIN_FAILED = "signin-failed"
+APPROVE_UPDATE = RecordKind.APPROVE_UPDATE
+SIGNIN_FAILED = RecordKind.SIGNIN_FAILED
 
 # Outcomes of an approval (see hmi.core.ports.AuditSink) and of a failed sign-in (hmi.core.auth).
 # "ran-later" only settles an "unknown": v ran after it, but another party may have started it (hmi.core.settle).
 OUTCOMES = tuple(AuditOutcome)
-SIGNIN_OUTCOMES = ("wrong-pin", "locked-out", "unknown-operator", "no-pin-set")
+SIGNIN_OUTCOMES = tuple(s for s in SignInStatus if s is not SignInStatus.OK)
 
 SCHEMA_VERSION = 1
 # Short on purpose: an approval waits for the audit trail before it is sent, and data older than this is
@@ -64,6 +64,10 @@ Clock = Callable[[], datetime]
 
 class AuditError(Exception):
     """The audit trail cannot be read or written. The message names the file and what to do."""
+
+
+def _not_a_file(path: Path | str) -> str:
+    return _("The audit trail path {path} is not a file.").format(path=path)
 
 
 class AuditBusy(AuditError):
@@ -182,7 +186,7 @@ def record_to_json(record: AuditRecord) -> dict[str, Any]:
     }
 
 
-_OUTCOME_WORDS = {
+_OUTCOME_WORDS: dict[str, str] = {
     AuditOutcome.APPROVED: _("Approved: the IPC accepted it"),
     AuditOutcome.REFUSED: _("Refused by the IPC"),
     AuditOutcome.REFUSED_LOCALLY: _("Not sent: refused by the console"),
@@ -192,14 +196,14 @@ _OUTCOME_WORDS = {
         "Unknown whether it reached the IPC: the version ran later, perhaps started by someone else"
     ),
     AuditOutcome.ERROR: _("Failed with an error"),
-    "wrong-pin": _("Sign-in failed: wrong PIN"),
-    "locked-out": _("Sign-in refused: operator locked out"),
-    "unknown-operator": _("Sign-in failed: name not in the operator list"),
-    "no-pin-set": _("Sign-in refused: no PIN set for this operator"),
+    SignInStatus.WRONG_PIN: _("Sign-in failed: wrong PIN"),
+    SignInStatus.LOCKED_OUT: _("Sign-in refused: operator locked out"),
+    SignInStatus.UNKNOWN_OPERATOR: _("Sign-in failed: name not in the operator list"),
+    SignInStatus.NO_PIN_SET: _("Sign-in refused: no PIN set for this operator"),
 }
 
 # A short text marker per outcome, so a state never depends on an icon or a colour.
-_OUTCOME_MARKS = {
+_OUTCOME_MARKS: dict[str, str] = {
     AuditOutcome.APPROVED: "OK",
     AuditOutcome.REFUSED: "REFUSED",
     AuditOutcome.REFUSED_LOCALLY: "NOT SENT",
@@ -207,10 +211,7 @@ _OUTCOME_MARKS = {
     AuditOutcome.UNKNOWN: "UNKNOWN",
     AuditOutcome.RAN_LATER: "RAN LATER",
     AuditOutcome.ERROR: "FAILED",
-    "wrong-pin": "SIGN-IN",
-    "locked-out": "SIGN-IN",
-    "unknown-operator": "SIGN-IN",
-    "no-pin-set": "SIGN-IN",
+    **dict.fromkeys(SIGNIN_OUTCOMES, "SIGN-IN"),
 }
 
 
@@ -325,7 +326,7 @@ class AuditStore:
                 _("Cannot create the folder for the audit trail {path}: {err}").format(path=path.parent, err=exc)
             ) from exc
         if path.exists() and not path.is_file():
-            raise AuditError(_("The audit trail path {path} is not a file.").format(path=path))
+            raise AuditError(_not_a_file(path))
         _check_header(path)
         try:
             conn = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
@@ -356,7 +357,7 @@ class AuditStore:
 
         path = Path(path)
         if not path.is_file():
-            raise AuditError(_("The audit trail path {path} is not a file.").format(path=path))
+            raise AuditError(_not_a_file(path))
         _check_header(path)
         empty = path.stat().st_size == 0
         conn: sqlite3.Connection | None = None

@@ -17,7 +17,6 @@ and reason only.
 from __future__ import annotations
 
 import asyncio
-import enum
 import hashlib
 import hmac
 import logging
@@ -29,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from hmi.core.i18n import _, ngettext
+from hmi.core.ports import RecordKind, SignInStatus
 
 log = logging.getLogger(__name__)
 
@@ -158,14 +158,6 @@ class Operator:
     @property
     def may_approve(self) -> bool:
         return self.role == ROLE_OPERATOR
-
-
-class SignInStatus(enum.StrEnum):
-    OK = "ok"
-    WRONG_PIN = "wrong-pin"
-    LOCKED_OUT = "locked-out"
-    UNKNOWN_OPERATOR = "unknown-operator"
-    NO_PIN_SET = "no-pin-set"
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,5 +412,5 @@ def recent_pin_failures(audit: Any, name: str, *, seconds: float = 60.0, now: An
 
     now = now or datetime.now(UTC)
     failed = {SignInStatus.WRONG_PIN.value, SignInStatus.LOCKED_OUT.value}
-    records = audit.records(since=now - timedelta(seconds=seconds), kind="signin-failed")
+    records = audit.records(since=now - timedelta(seconds=seconds), kind=RecordKind.SIGNIN_FAILED)
     return sum(1 for r in records if r.operator == name and r.outcome in failed)

@@ -87,6 +87,9 @@ _REFUSED = frozenset({"FAILED_PRECONDITION", "ABORTED", "ALREADY_EXISTS"})
 _NOT_APPLIED = frozenset({"INVALID_ARGUMENT", "NOT_FOUND", "OUT_OF_RANGE", "UNIMPLEMENTED", "RESOURCE_EXHAUSTED"})
 
 
+INTERRUPTED = _("The approval was interrupted; check the IPC's state.")  # cancelled after it may have gone out
+
+
 class ApprovalOutcome(enum.StrEnum):
     APPROVED = "approved"  # the IPC accepted it (or is now running that version)
     REFUSED = "refused"  # the IPC said no (offer changed)
@@ -469,9 +472,7 @@ class UpdaterClient:
                     ApprovalOutcome.UNKNOWN if progress.sends else ApprovalOutcome.ERROR,
                     version_id,
                     "CANCELLED",
-                    _("The approval was interrupted; check the IPC's state.")
-                    if progress.sends
-                    else _("The approval was interrupted before it was sent."),
+                    INTERRUPTED if progress.sends else _("The approval was interrupted before it was sent."),
                     "approval task cancelled",
                     sends=progress.sends,
                     sent=progress.sent_from,
@@ -710,7 +711,7 @@ class UpdaterClient:
     ) -> tuple[ApprovalOutcome, str | None, str, str, int]:
         code, detail = last if last is not None else ("UNKNOWN", "")
         if code == "CANCELLED":
-            message = _("The approval was interrupted; check the IPC's state.")
+            message = INTERRUPTED
         else:
             message = _("{reason} It is not known whether {v} was approved; check the IPC's state.").format(
                 reason=describe(code).operator, v=_display(version_id)

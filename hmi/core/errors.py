@@ -66,6 +66,9 @@ class ErrorText:
         return f"{self.technician} ({self.code}: {detail})" if detail else f"{self.technician} ({self.code})"
 
 
+NOT_ACCEPTED = _("The IPC did not accept the request.")
+CANNOT_BE_REACHED = _("The IPC cannot be reached.")
+
 _TABLE: dict[str, tuple[str, str, int]] = {
     "OK": (_("Done."), _("The call succeeded."), EXIT_OK),
     "CANCELLED": (
@@ -79,7 +82,7 @@ _TABLE: dict[str, tuple[str, str, int]] = {
         EXIT_OTHER,
     ),
     "INVALID_ARGUMENT": (
-        _("The IPC did not accept the request."),
+        NOT_ACCEPTED,
         _("The request was malformed, for example an empty version id."),
         EXIT_OTHER,
     ),
@@ -119,7 +122,7 @@ _TABLE: dict[str, tuple[str, str, int]] = {
         EXIT_REFUSED,
     ),
     "OUT_OF_RANGE": (
-        _("The IPC did not accept the request."),
+        NOT_ACCEPTED,
         _("A value in the request was out of range."),
         EXIT_OTHER,
     ),
@@ -134,7 +137,7 @@ _TABLE: dict[str, tuple[str, str, int]] = {
         EXIT_OTHER,
     ),
     "UNAVAILABLE": (
-        _("The IPC cannot be reached."),
+        CANNOT_BE_REACHED,
         _("No connection: the IPC is off, restarting, or the network or address is wrong."),
         EXIT_UNREACHABLE,
     ),

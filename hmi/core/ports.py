@@ -18,6 +18,23 @@ class AuditOutcome(enum.StrEnum):
     RAN_LATER = "ran-later"  # settles an "unknown" only: v ran later, perhaps started by someone else
 
 
+class SignInStatus(enum.StrEnum):
+    """How a sign-in attempt ended (hmi.core.auth); every value but OK is stored as a failed sign-in's outcome."""
+
+    OK = "ok"
+    WRONG_PIN = "wrong-pin"
+    LOCKED_OUT = "locked-out"
+    UNKNOWN_OPERATOR = "unknown-operator"
+    NO_PIN_SET = "no-pin-set"
+
+
+class RecordKind(enum.StrEnum):
+    """What an audit record is about (the strings are the stored values)."""
+
+    APPROVE_UPDATE = "approve-update"
+    SIGNIN_FAILED = "signin-failed"
+
+
 class AuditSink(Protocol):
     """Where approval attempts are recorded (implemented by hmi.core.audit).
 
@@ -38,7 +55,7 @@ class AuditSink(Protocol):
         version_id: str,
         current_version: str | None,
         operator: str | None,
-        kind: str = "approve-update",
+        kind: str = RecordKind.APPROVE_UPDATE,
     ) -> str:
         """Stores a new record and returns its id."""
         ...

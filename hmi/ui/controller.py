@@ -23,7 +23,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
@@ -35,11 +35,18 @@ from hmi.core.i18n import _
 from hmi.core.model import CONFIRMATION_TTL, ApprovalIntent, ClientState, approval_gate, display_id
 from hmi.core.ports import AuditOutcome
 from hmi.ui.presenter import CONFIRMATION_TOO_OLD, SIGN_IN_TO_APPROVE, VIEWERS_CANNOT_APPROVE, not_sent
+from hmi.ui.signin_flow import SignInChange
 
 if TYPE_CHECKING:
+    from hmi.core.audit import AuditStore
     from hmi.core.auth import Operator, SignIn, SignInResult
+    from hmi.core.client import UpdaterClient
+    from hmi.mock.control import ControlClient
+    from hmi.mock.server import RunningMock
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 DEMO_NOTES = """# Release {v}
 
@@ -85,7 +92,7 @@ class ConsoleController(QObject):
     demoFinished = Signal(str, bool, str)
     firstData = Signal()
     started = Signal(str)  # the target being polled (in demo mode, the embedded mock's address)
-    # Who is signed in changed: (Operator or None, why: "signed-in", "signed-out", "idle").
+    # Who is signed in changed: (Operator or None, why: a SignInChange).
     signinChanged = Signal(object, str)
     historyLoaded = Signal(object, str)  # (records newest first, error text or "")
     auditProblem = Signal(str)  # a sentence: a refusal or a failed sign-in could not be recorded (busy trail, …)
@@ -99,7 +106,7 @@ class ConsoleController(QObject):
         speed: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
-        audit: Any = None,
+        audit: AuditStore | None = None,
         operator: str | None = None,
         signin_clock: Callable[[], float] | None = None,
         approvals_off: str | None = None,
@@ -122,9 +129,9 @@ class ConsoleController(QObject):
         self._signed_in: Operator | None = None  # who the window was last told about
         if self._signin_config is not None:
             self.signin = self._new_signin(self._client_config.target if not demo else "")
-        self.client: Any = None  # hmi.core.client.UpdaterClient once started
-        self.mock: Any = None  # hmi.mock.server.RunningMock in demo mode
-        self.control: Any = None  # hmi.mock.control.ControlClient in demo mode
+        self.client: UpdaterClient | None = None  # once started
+        self.mock: RunningMock | None = None  # in demo mode
+        self.control: ControlClient | None = None  # in demo mode
         self._unsubscribe: Callable[[], None] | None = None
         self._approval: asyncio.Task[None] | None = None
         self._pin_check: asyncio.Task[SignInResult] | None = None
@@ -150,8 +157,8 @@ class ConsoleController(QObject):
         return self._approval is not None and not self._approval.done()
 
     @property
-    def audit(self) -> Any:
-        """The audit store (hmi.core.audit.AuditStore), or None when approvals are not recorded."""
+    def audit(self) -> AuditStore | None:
+        """The audit store, or None when approvals are not recorded."""
         return self._audit
 
     # -- lifecycle -------------------------------------------------------------------------------------------
@@ -210,7 +217,7 @@ class ConsoleController(QObject):
             self._had_data = True
             self.firstData.emit()
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+    def _spawn(self, coro: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
         task = asyncio.get_event_loop().create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
@@ -265,10 +272,11 @@ class ConsoleController(QObject):
         return True
 
     async def _approve(self, intent: ApprovalIntent, operator: str | None) -> None:
-        version_id = intent.version_id
+        version_id, client = intent.version_id, self.client
+        assert client is not None  # request_approval checked
         self.approvalStarted.emit(version_id)
         try:
-            result = await self.client.approve(
+            result = await client.approve(
                 version_id, operator=operator, opened_at=intent.opened_at, expect_retry=intent.is_retry
             )
         except asyncio.CancelledError:
@@ -276,7 +284,7 @@ class ConsoleController(QObject):
         except Exception as exc:  # the client promises not to raise on RPC errors; anything else is a bug
             log.exception("approve(%r) raised", version_id)
             result = ApprovalResult.local(
-                version_id, _("The approval failed: {e}").format(e=exc), self.client.state, ApprovalOutcome.ERROR
+                version_id, _("The approval failed: {e}").format(e=exc), client.state, ApprovalOutcome.ERROR
             )
         self.approvalFinished.emit(result)
 
@@ -296,6 +304,7 @@ class ConsoleController(QObject):
         self, target: str, version_id: str, current: str | None, operator: str | None
     ) -> str | None:
         audit = self._audit
+        assert audit is not None  # record_refusal starts this only with a trail
 
         def write() -> str:
             record_id: str = audit.begin(
@@ -368,7 +377,7 @@ class ConsoleController(QObject):
         del pin
         if result.ok:
             self._signed_in = result.operator
-            self.signinChanged.emit(result.operator, "signed-in")
+            self.signinChanged.emit(result.operator, SignInChange.SIGNED_IN)
         else:
             self.check_signin()  # a failed attempt by someone else does not sign the current operator out
             if result.audit_error is not None:
@@ -386,7 +395,7 @@ class ConsoleController(QObject):
         self.signin.sign_out()
         if self._signed_in is not None:
             self._signed_in = None
-            self.signinChanged.emit(None, "signed-out")
+            self.signinChanged.emit(None, SignInChange.SIGNED_OUT)
 
     def locked_seconds(self, name: str) -> int:
         return self.signin.locked_seconds(name) if self.signin is not None else 0
@@ -403,10 +412,10 @@ class ConsoleController(QObject):
         now = self.signin.current()
         if now is None and self._signed_in is not None:
             self._signed_in = None
-            self.signinChanged.emit(None, "idle")
+            self.signinChanged.emit(None, SignInChange.IDLE)
         elif now is not None and now != self._signed_in:
             self._signed_in = now
-            self.signinChanged.emit(now, "signed-in")
+            self.signinChanged.emit(now, SignInChange.SIGNED_IN)
 
     # -- history ---------------------------------------------------------------------------------------------
     def request_history(self, limit: int = 200) -> None:
@@ -421,8 +430,10 @@ class ConsoleController(QObject):
         self._spawn(self._read_history(limit, self._history_seq), "read-history")
 
     async def _read_history(self, limit: int, seq: int) -> None:
+        audit = self._audit
+        assert audit is not None  # load_history starts this only with a trail
         try:
-            records = await asyncio.to_thread(self._audit.records, limit=limit)
+            records = await asyncio.to_thread(audit.records, limit=limit)
         except Exception as exc:
             log.warning("could not read the audit trail: %s", exc)
             if seq != self._history_seq:
@@ -447,22 +458,24 @@ class ConsoleController(QObject):
         self._spawn(self._demo(action), f"demo-{action}")
 
     async def _demo(self, action: str) -> None:
+        control = self.control
+        assert control is not None  # request_demo checked
         try:
             if action == "publish":
-                state = await self.control.state()
+                state = await control.state()
                 ids = [e.get("version_id", "") for e in state.get("feed", [])]
                 ids += [state.get("active") or "", state.get("assigned") or ""]
                 version = next_release([i for i in ids if i])
-                await self.control.publish(version, notes=DEMO_NOTES.format(v=version))
+                await control.publish(version, notes=DEMO_NOTES.format(v=version))
                 message = _("Published release {v}.").format(v=version)
             elif action == "fail":
-                await self.control.fail()
+                await control.fail()
                 message = _("The running update was made to fail.")
             elif action == "power-loss":
-                await self.control.power_loss()
+                await control.power_loss()
                 message = _("Power was cut; the simulated IPC restarts.")
             elif action == "reset":
-                await self.control.reset()
+                await control.reset()
                 message = _("The simulation started over.")
             else:
                 raise ValueError(f"unknown demo action {action!r}")
@@ -471,7 +484,7 @@ class ConsoleController(QObject):
         except Exception as exc:
             code = getattr(exc, "code", None)
             if callable(code):
-                details = exc.details() if hasattr(exc, "details") else ""  # type: ignore[attr-defined]
+                details = exc.details() if hasattr(exc, "details") else ""
                 message = _("Not done: {why}").format(why=details or describe(code()).operator)
             else:
                 message = _("Not done: {why}").format(why=exc)

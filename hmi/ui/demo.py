@@ -69,7 +69,8 @@ class DemoDrawer(QFrame):
         return False
 
     def _place(self) -> None:
-        parent = self.parent()
+        parent = self.parentWidget()
+        assert parent is not None  # built as a child of the window
         top = self._anchor.geometry().bottom() + 1 if self._anchor.isVisible() else 0
         width = min(420, max(300, parent.width() // 2))
         self.setGeometry(parent.width() - width, top, width, parent.height() - top)

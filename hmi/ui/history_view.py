@@ -14,7 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtGui import (
+    QFont,
+    QFontMetrics,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -26,15 +30,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hmi.core.audit import APPROVE_UPDATE, AuditRecord, outcome_marker, outcome_text
+from hmi.core.audit import APPROVE_UPDATE, SIGNIN_OUTCOMES, AuditRecord, outcome_marker, outcome_text
 from hmi.core.i18n import _
 from hmi.core.model import DISPLAY_ID_MAX, clean_line
+from hmi.core.ports import AuditOutcome
 
 FONT_PX = 18
 COLUMNS = ("time", "operator", "version", "target", "result", "outcome")
 NARROW_BELOW = 1000  # px of the view's width
 # Outcomes whose stored message says why in a few words worth showing in the row.
-_WITH_MESSAGE = ("refused-locally", "wrong-pin", "locked-out", "unknown-operator", "no-pin-set")
+_WITH_MESSAGE = (AuditOutcome.REFUSED_LOCALLY, *SIGNIN_OUTCOMES)
 
 
 class HistoryView(QWidget):
@@ -147,7 +152,7 @@ class HistoryView(QWidget):
         if table.columnWidth(1) > cap:
             table.setColumnWidth(1, cap)
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         narrow = self.width() < NARROW_BELOW
         if narrow != self._narrow:
@@ -158,7 +163,8 @@ class HistoryView(QWidget):
             self._fit_columns()
 
     def row_text(self, row: int) -> list[str]:
-        return [self._table.item(row, c).text() for c in range(self._table.columnCount())]
+        items = (self._table.item(row, c) for c in range(self._table.columnCount()))
+        return [item.text() if item is not None else "" for item in items]
 
     def _refresh_empty(self) -> None:
         has_rows = bool(self._records)

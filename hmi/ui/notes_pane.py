@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
@@ -10,8 +13,8 @@ from hmi.core.i18n import _
 from hmi.core.model import ClientState
 from hmi.core.view import Severity, version_text
 from hmi.ui import icons
-from hmi.ui.presenter import TimelineKind
-from hmi.ui.timeline import Entry
+from hmi.ui.presenter import NO_NOTES, TimelineKind
+from hmi.ui.timeline import TIMELINE_LIMIT, Entry, TimelineRecorder
 from hmi.ui.tone import SEVERITY_ICON
 from hmi.ui.widgets import ElideLabel, NotesView, grab_touch_scroll, plain_tooltip
 
@@ -32,12 +35,22 @@ def _icon(name: str) -> QIcon:
 
 
 class NotesPane(QStackedWidget):
-    """Update notes and timeline. `render_notes(state)` and `add_entry(entry)` draw; `set_wide` lays out."""
+    """Update notes and timeline. `render_notes(state)` draws the notes; the timeline shows what `observe(state,
+    now)` finds changed and what `note(...)` adds (both kept in `recorder`); `set_wide` lays out."""
 
-    def __init__(self, *, kiosk: bool, max_entries: int, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        kiosk: bool,
+        max_entries: int = TIMELINE_LIMIT,
+        wall: Callable[[], float] = time.time,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self._kiosk = kiosk
         self._max_entries = max_entries
+        self._wall = wall
+        self.recorder = TimelineRecorder(max_entries)
         self._wide: bool | None = None
         self._touch_ready = False
         self.notes_page = QWidget()
@@ -111,7 +124,7 @@ class NotesPane(QStackedWidget):
         snap = state.snapshot if state else None
         if snap is not None and snap.available is not None:
             self.notes_caption.setText(_("Update notes for {v}").format(v=version_text(snap, "available")))
-            self.notes.set_notes(snap.available.notes, _("This version has no update notes."))
+            self.notes.set_notes(snap.available.notes, NO_NOTES)
         elif snap is not None and snap.current is not None and snap.current.notes:
             self.notes_caption.setText(_("Notes of the running version {v}").format(v=version_text(snap, "current")))
             self.notes.set_notes(snap.current.notes, "")
@@ -119,11 +132,21 @@ class NotesPane(QStackedWidget):
             self.notes_caption.setText(_("Update notes"))
             self.notes.set_notes(None, _("The notes of an available update appear here."))
 
+    def observe(self, state: ClientState, now: float) -> None:
+        """Adds to the timeline what changed since the last state seen."""
+        for entry in self.recorder.observe(state, now, self._wall()):
+            self.add_entry(entry)
+
+    def note(self, kind: TimelineKind, text: str, severity: Severity) -> None:
+        """Adds an event of this console (an approval, a sign-in, a demo action) to the timeline; empty: nothing."""
+        if text:
+            self.add_entry(self.recorder.note(kind, text, severity, self._wall()))
+
     def add_entry(self, entry: Entry) -> None:
         item = QListWidgetItem(f"{entry.clock}   {entry.text}")
         item.setIcon(_icon(entry_icon(entry)))
         item.setToolTip(plain_tooltip(entry.text))
-        item.setData(Qt.ItemDataRole.UserRole, entry.kind)
+        item.setData(Qt.ItemDataRole.UserRole, entry.kind.value)  # Qt keeps the plain string
         self.timeline.insertItem(0, item)
         while self.timeline.count() > self._max_entries:
             self.timeline.takeItem(self.timeline.count() - 1)

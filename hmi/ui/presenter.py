@@ -8,13 +8,25 @@ from __future__ import annotations
 
 import enum
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from hmi.core.client import ApprovalOutcome, ApprovalResult
+from hmi.core.errors import CANNOT_BE_REACHED
 from hmi.core.i18n import _
-from hmi.core.model import ClientState, Snapshot, UpdateState, Version, approval_gate, clean_line, display_id
-from hmi.core.view import Severity, format_age
+from hmi.core.model import (
+    ApprovalGate,
+    ApprovalIntent,
+    ClientState,
+    Health,
+    Snapshot,
+    UpdateState,
+    Version,
+    approval_gate,
+    clean_line,
+    display_id,
+)
+from hmi.core.view import Headline, Severity, format_age, headline
 
 SENTENCE_ID_MAX = 48  # a version id in a sentence is shortened in the middle beyond this
 SENTENCE_ID_KEEP = 22  # characters kept on each side of the "…"
@@ -52,6 +64,8 @@ SIGN_IN_TO_APPROVE = _("Sign in as an operator to approve.")
 CONFIRMATION_TOO_OLD = _("The confirmation was open too long.")
 NOTHING_SENT_CHANGED = _("Nothing was sent: the offer or the connection changed. Review the screen.")
 NOTHING_SENT_TOO_OLD = _("Nothing was sent: the confirmation was open too long. Review the screen.")
+NO_NOTES = _("This version has no update notes.")
+UNRECORDED = _("The audit trail is off (--no-audit): approvals are not recorded.")
 
 
 def not_sent(why: str, version_id: str) -> str:
@@ -171,7 +185,7 @@ def result_notice(result: ApprovalResult, state: ClientState | None) -> Notice:
     elif outcome is ApprovalOutcome.UNREACHABLE:
         icon, severity = "warning", Severity.DEGRADED
         text = _("The approval for {v} did not reach the IPC. {why}").format(
-            v=version, why=message or _("The IPC cannot be reached.")
+            v=version, why=message or CANNOT_BE_REACHED
         )
     elif outcome is ApprovalOutcome.UNKNOWN:
         icon, severity = "warning", Severity.DEGRADED
@@ -316,3 +330,123 @@ def watch_run(prev: RunWatch, snapshot: Snapshot | None) -> RunWatch:
     return RunWatch(
         RunClock(snapshot.received_at, snapshot.received_wall, prev.seen_not_running), prev.seen_not_running
     )
+
+
+# -- what only this console knows, and how it changes -------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Desk:
+    """The console-local facts the window keeps between renders: the version id of an approval on its way
+    (between approvalStarted and approvalFinished), the notice in force, the run watch, and why approvals
+    are off (the audit trail cannot be written), if they are."""
+
+    sending: str | None = None
+    notice: Notice | None = None
+    runs: RunWatch = RunWatch()
+    approvals_off: str | None = None
+
+
+def with_notice(desk: Desk, icon: str, text: str, state: ClientState | None) -> Desk:
+    return replace(desk, notice=notice(icon, text, state))
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """A desk after an event, and the sentence for the timeline (empty: nothing to note)."""
+
+    desk: Desk
+    line: str = ""
+    severity: Severity = Severity.NORMAL
+
+
+def approval_started(desk: Desk, version_id: str, state: ClientState | None) -> Said:
+    shown = sentence_id(version_id, state.snapshot if state else None)
+    said = _("Sending the approval for {v}…").format(v=shown)
+    desk = replace(desk, sending=version_id, notice=notice("info", said, state))
+    return Said(desk, _("Approval for {v} sent by this console.").format(v=shown), Severity.ACTIVE)
+
+
+def approval_finished(desk: Desk, result: ApprovalResult, state: ClientState | None) -> Said:
+    shown = result_notice(result, state)
+    return Said(replace(desk, sending=None, notice=shown), shown.text, shown.severity)
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """Whether Install opens the confirmation now (or a hold sends): `gate` (with its version) when it does;
+    otherwise `notice` says why not (empty: nothing to say, e.g. a second tap while one is being sent).
+    `closes_history`: the tap was taken up, so the history view in front closes."""
+
+    gate: ApprovalGate | None
+    notice: str = ""
+    closes_history: bool = False
+
+
+def opening(desk: Desk, state: ClientState | None, now: float, *, sheet_open: bool) -> Opening:
+    if sheet_open or desk.sending is not None or desk.approvals_off:
+        return Opening(None)
+    if state is None:
+        return Opening(None, closes_history=True)
+    gate = approval_gate(state, now)
+    if not gate.allowed or gate.version is None:
+        return Opening(None, gate.text, closes_history=True)
+    return Opening(gate, closes_history=True)
+
+
+def confirmed(desk: Desk, intent: ApprovalIntent, state: ClientState | None, now: float, timeout: float) -> Opening:
+    """A finished hold, checked again (the controller and the client check once more): a hold that ends after
+    the data went stale, the offer changed or the confirmation's time ran out sends nothing. `gate` is set
+    when it goes out."""
+    if intent.expired(now, timeout):
+        return Opening(None, NOTHING_SENT_TOO_OLD)
+    gate = approval_gate(state, now) if state is not None else None
+    if gate is None or not gate.permits(intent.version_id) or desk.sending is not None:
+        return Opening(None, NOTHING_SENT_CHANGED)
+    if desk.approvals_off:
+        return Opening(None)
+    return Opening(gate)
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """Everything the window passes down in one render, and the desk after it (notice expired, run watched)."""
+
+    desk: Desk
+    headline: Headline
+    health: Health
+    action: Action
+    hint: Hint
+
+    @property
+    def live(self) -> bool:
+        return self.health is Health.ONLINE
+
+
+def waiting_headline(target: str) -> Headline:
+    """The headline before the first answer."""
+    waiting = _("Waiting for the first answer from the IPC at {t}.").format(t=target or "?")
+    return Headline("connecting", _("Connecting…"), waiting, Severity.DEGRADED)
+
+
+def screen(
+    desk: Desk,
+    state: ClientState | None,
+    now: float,
+    *,
+    target: str,
+    sheet_open: bool,
+    signin: bool,
+    operator: OperatorLike | None,
+) -> Screen:
+    if state is None:
+        line, health = waiting_headline(target), Health.CONNECTING
+    else:
+        line, health = headline(state, now), state.connection.health(now)
+    sending, off = desk.sending is not None, bool(desk.approvals_off)
+    desk = replace(
+        desk,
+        runs=watch_run(desk.runs, state.snapshot if state else None),
+        notice=notice_in_force(desk.notice, state, sending),
+    )
+    button = action(state, now, sending=sending, sheet_open=sheet_open, approvals_off=off)
+    line_under = hint(desk.notice, state, now, approvals_off=off, signin=signin, operator=operator)
+    return Screen(desk, line, health, button, line_under)

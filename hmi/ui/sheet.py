@@ -9,8 +9,8 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QHideEvent, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -25,11 +25,21 @@ from PySide6.QtWidgets import (
 )
 
 from hmi.core.i18n import _
-from hmi.core.model import CONFIRMATION_TTL, DISPLAY_ID_MAX, ApprovalIntent, Version, clean_line, spelled_out
+from hmi.core.model import (
+    CONFIRMATION_TTL,
+    DISPLAY_ID_MAX,
+    ApprovalIntent,
+    ClientState,
+    Version,
+    clean_line,
+    spelled_out,
+)
 from hmi.ui import theme
+from hmi.ui.presenter import NO_NOTES, sheet_verdict
 from hmi.ui.widgets import ElideButton, ElideLabel, HoldButton, IconLabel, NotesView, WrapLabel
 
 if TYPE_CHECKING:
+    from hmi.core.audit import AuditRecord
     from hmi.ui.pin_pad import PinPad
 
 SHEET_TIMEOUT = CONFIRMATION_TTL
@@ -76,19 +86,23 @@ class Overlay(QFrame):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.parent() and event.type() == QEvent.Type.Resize:
-            self.setGeometry(self.parent().rect())
+            self.setGeometry(self._window_rect())
         return False
 
+    def _window_rect(self) -> QRect:
+        parent = self.parentWidget()
+        return parent.rect() if parent is not None else self.rect()
+
     def open(self) -> None:
-        self.setGeometry(self.parent().rect())
+        self.setGeometry(self._window_rect())
         self.show()
         self.raise_()
 
-    def showEvent(self, event) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.visibilityChanged.emit(True)
 
-    def hideEvent(self, event) -> None:
+    def hideEvent(self, event: QHideEvent) -> None:
         super().hideEvent(event)
         self.visibilityChanged.emit(False)
 
@@ -96,20 +110,20 @@ class Overlay(QFrame):
         """What Esc does: close. A sheet whose closing means more (cancelling an approval) overrides it."""
         self.hide()
 
-    def keyPressEvent(self, event) -> None:
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:
             self.escape()
             event.accept()
             return
         super().keyPressEvent(event)
 
-    def paintEvent(self, event) -> None:
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         scrim = QColor(theme.SCRIM)
         scrim.setAlphaF(0.55)
         painter.fillRect(self.rect(), scrim)
 
-    def mousePressEvent(self, event) -> None:
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         event.accept()  # taps on the scrim do not reach the screen underneath
 
 
@@ -233,9 +247,12 @@ class ConfirmSheet(Overlay):
         self.preview_caption = ElideLabel(_("Start of the update notes:"), mode=Qt.TextElideMode.ElideRight)
         self.preview_caption.setProperty("role", "caption")
         lay.addWidget(self.preview_caption)
-        # The notes preview (a second QTextBrowser) is built when the sheet first presents a version.
-        self._preview: NotesView | None = None
-        self._preview_at = (lay, lay.count())
+        self.preview = NotesView()  # the start of the notes: the same inert Markdown view as the main notes
+        self.preview.setObjectName("sheetNotes")
+        self.preview.setMinimumHeight(0)
+        self.preview.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.preview.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        lay.addWidget(self.preview, 1)
 
         # With sign-in: who confirms, and a way to hand over to someone else.
         self.operator_row = QWidget()
@@ -288,20 +305,6 @@ class ConfirmSheet(Overlay):
 
     # -- public ------------------------------------------------------------------------------------------
     @property
-    def preview(self) -> NotesView:
-        """The start of the notes on the sheet: the same inert Markdown view as the main notes."""
-        if self._preview is None:
-            preview = NotesView()
-            preview.setObjectName("sheetNotes")
-            preview.setMinimumHeight(0)
-            preview.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
-            preview.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            lay, index = self._preview_at
-            lay.insertWidget(index, preview, 1)
-            self._preview = preview
-        return self._preview
-
-    @property
     def version_id(self) -> str | None:
         """The exact id on show, or None when the sheet is closed."""
         return self._version.version_id if (self._version is not None and self.isVisible()) else None
@@ -346,7 +349,7 @@ class ConfirmSheet(Overlay):
             _("Replaces {current} with {new}").format(current=current, new=version.display_id)
         )
         self.retry.setVisible(is_retry)
-        self.preview.set_notes(version.notes_preview, _("This version has no update notes."))
+        self.preview.set_notes(version.notes_preview, NO_NOTES)
         self.confirm_button.setText(_("Hold to install"))
         self.confirm_button.setAccessibleName(_("Hold to install {v}").format(v=version.display_id))
         self.confirm_button.rearm()
@@ -589,6 +592,18 @@ class ConfirmSheet(Overlay):
             self.version_label.setProperty("px", size)
             self.version_label.setStyleSheet(f"font-size: {size}px;")
 
+    def check(self, state: ClientState | None, now: float, timeout: float) -> str | None:
+        """While open: closes when the presenter's verdict says so and returns why; else the countdown moves on."""
+        shown = self.version
+        if shown is None:
+            return None
+        verdict = sheet_verdict(state, shown, self.opened_at, now, timeout)
+        if verdict.close_reason is None:
+            self.set_remaining(verdict.remaining)
+        else:
+            self.dismiss()
+        return verdict.close_reason
+
     def set_remaining(self, seconds: float) -> None:
         text = _("Closes in {n} s").format(n=max(0, int(seconds + 0.999)))
         self.countdown.setText(text)
@@ -599,7 +614,7 @@ class ConfirmSheet(Overlay):
         self.confirm_button.rearm()
         self.hide()
 
-    def hideEvent(self, event) -> None:
+    def hideEvent(self, event: QHideEvent) -> None:
         # Whatever closed the sheet, no digit of a PIN stays behind and the next one starts afresh.
         pad = getattr(self, "pad", None)  # also called from Overlay.__init__, before the pad exists
         if pad is not None:
@@ -719,7 +734,7 @@ class HistorySheet(Overlay):
         self.caption.setText(_("Reading the audit trail…"))  # the read runs on a worker thread
         self.close_button.setFocus(Qt.FocusReason.OtherFocusReason)
 
-    def set_records(self, records: list, error: str = "") -> None:
+    def set_records(self, records: list[AuditRecord], error: str = "") -> None:
         self.view.set_records(records)
         if error:
             self.caption.setText(error)

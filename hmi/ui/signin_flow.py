@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import enum
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
 
@@ -57,7 +57,7 @@ class SignInPort(Protocol):
     @property
     def idle_timeout(self) -> float: ...
     def current_operator(self) -> OperatorLike | None: ...
-    def check_pin(self, name: str, pin: str) -> asyncio.Future[SignInResultLike] | None: ...
+    def check_pin(self, name: str, pin: str) -> asyncio.Future[Any] | None: ...  # its result: a SignInResultLike
     def locked_seconds(self, name: str) -> int: ...
 
 

@@ -17,6 +17,7 @@ from hmi.core.errors import describe
 from hmi.core.i18n import _
 from hmi.core.model import ClientState, Health, Snapshot, UpdateState
 from hmi.core.view import Severity, format_age, progress_text, state_headline, version_text
+from hmi.ui.presenter import TimelineKind
 
 TIMELINE_LIMIT = 500
 
@@ -24,7 +25,7 @@ TIMELINE_LIMIT = 500
 @dataclass(frozen=True, slots=True)
 class Entry:
     wall: float  # time.time() when observed
-    kind: str  # "state", "stage", "offer", "version", "connection", "approval", "error", "demo"
+    kind: TimelineKind
     text: str
     severity: Severity
 
@@ -47,7 +48,9 @@ class TimelineRecorder:
         self._error: str | None = None
         self._ever_online = False
 
-    def note(self, kind: str, text: str, severity: Severity = Severity.NORMAL, wall: float | None = None) -> Entry:
+    def note(
+        self, kind: TimelineKind, text: str, severity: Severity = Severity.NORMAL, wall: float | None = None
+    ) -> Entry:
         entry = Entry(time.time() if wall is None else wall, kind, text, severity)
         self.entries.appendleft(entry)
         return entry
@@ -55,7 +58,7 @@ class TimelineRecorder:
     def observe(self, state: ClientState, now: float, wall: float) -> list[Entry]:
         added: list[Entry] = []
 
-        def add(kind: str, text: str, severity: Severity) -> None:
+        def add(kind: TimelineKind, text: str, severity: Severity) -> None:
             added.append(self.note(kind, text, severity, wall))
 
         conn = state.connection
@@ -63,24 +66,28 @@ class TimelineRecorder:
         if health is not self._health:
             if health is Health.ONLINE:
                 if self._ever_online:
-                    add("connection", _("Connection restored; the data is live again."), Severity.NORMAL)
+                    add(TimelineKind.CONNECTION, _("Connection restored; the data is live again."), Severity.NORMAL)
                 else:
-                    add("connection", _("Connected to the IPC at {t}.").format(t=conn.target), Severity.NORMAL)
+                    add(
+                        TimelineKind.CONNECTION,
+                        _("Connected to the IPC at {t}.").format(t=conn.target),
+                        Severity.NORMAL,
+                    )
                 self._ever_online = True
             elif health is Health.STALE:
                 age = conn.age(now)
                 add(
-                    "connection",
+                    TimelineKind.CONNECTION,
                     _("The data is not live: no answer for {age}.").format(age=format_age(age or 0.0)),
                     Severity.DEGRADED,
                 )
             elif health is Health.OFFLINE:
                 reason = describe(conn.error_code).operator if conn.error_code else _("no answer.")
-                add("connection", _("Connection lost: {reason}").format(reason=reason), Severity.DEGRADED)
+                add(TimelineKind.CONNECTION, _("Connection lost: {reason}").format(reason=reason), Severity.DEGRADED)
                 self._error = conn.error_code
             self._health = health
         elif health is Health.OFFLINE and conn.error_code and conn.error_code != self._error:
-            add("error", describe(conn.error_code).operator, Severity.DEGRADED)
+            add(TimelineKind.ERROR, describe(conn.error_code).operator, Severity.DEGRADED)
             self._error = conn.error_code
 
         snap = state.snapshot
@@ -88,16 +95,16 @@ class TimelineRecorder:
             prev = self._snap
             severity = state_headline(snap).severity
             if prev is None or prev.raw_state != snap.raw_state:
-                add("state", _state_text(snap), severity)
+                add(TimelineKind.STATE, _state_text(snap), severity)
             else:
                 prev_offer = prev.available.version_id if prev.available else None
                 offer = snap.available.version_id if snap.available else None
                 if snap.state is UpdateState.RUNNING:
                     if snap.progress != prev.progress and snap.progress is not None:
-                        add("stage", progress_text(snap.progress), Severity.ACTIVE)
+                        add(TimelineKind.STAGE, progress_text(snap.progress), Severity.ACTIVE)
                 elif offer != prev_offer:
                     add(
-                        "offer",
+                        TimelineKind.OFFER,
                         _("The offered version changed to {new} (was {old}).").format(
                             new=version_text(snap, "available"), old=version_text(prev, "available")
                         ),
@@ -106,9 +113,13 @@ class TimelineRecorder:
                 if prev.current != snap.current and (
                     prev.current is None or snap.current is None or prev.current.version_id != snap.current.version_id
                 ):
-                    add("version", _("Now running {v}.").format(v=version_text(snap, "current")), Severity.NORMAL)
+                    add(
+                        TimelineKind.VERSION,
+                        _("Now running {v}.").format(v=version_text(snap, "current")),
+                        Severity.NORMAL,
+                    )
             started = snap.state is UpdateState.RUNNING and (prev is None or prev.state is not UpdateState.RUNNING)
             if started and snap.progress is not None:
-                add("stage", progress_text(snap.progress), Severity.ACTIVE)
+                add(TimelineKind.STAGE, progress_text(snap.progress), Severity.ACTIVE)
             self._snap = snap
         return added

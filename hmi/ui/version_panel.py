@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QProgressBar, QPushButto
 
 from hmi.core.i18n import _
 from hmi.core.model import ClientState
-from hmi.core.view import Severity, format_age, progress_text, version_text
+from hmi.core.view import INSTALLING, Severity, format_age, progress_text, version_text
 from hmi.ui import theme
 from hmi.ui.presenter import Action, Hint, RunClock
 from hmi.ui.tone import ToneCard
@@ -148,7 +148,7 @@ class VersionPanel(ToneCard):
             self.progress_bar.setValue(progress.step)
         else:
             self.progress_bar.setRange(0, 0)  # busy: totals missing or inconsistent
-        self.progress_text.setText(progress_text(progress) or _("The IPC is installing an update."))
+        self.progress_text.setText(progress_text(progress) or INSTALLING)
         self.progress_elapsed.setText(run.text(now))
 
     def render_action(self, view: Action, described: bool) -> None:

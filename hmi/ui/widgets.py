@@ -15,13 +15,30 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QElapsedTimer, QPointF, QRect, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import (
+    QElapsedTimer,
+    QEvent,
+    QPointF,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import (
     QColor,
+    QFocusEvent,
     QFontMetrics,
+    QHideEvent,
     QImage,
+    QKeyEvent,
+    QMouseEvent,
     QPainter,
     QPainterPath,
+    QPaintEvent,
+    QResizeEvent,
+    QShowEvent,
     QTextDocument,
     QTextLayout,
     QTextOption,
@@ -50,7 +67,9 @@ def plain_tooltip(text: str) -> str:
 
 
 class ElideLabel(QLabel):
-    def __init__(self, text: str = "", parent: QWidget | None = None, *, mode=Qt.TextElideMode.ElideMiddle) -> None:
+    def __init__(
+        self, text: str = "", parent: QWidget | None = None, *, mode: Qt.TextElideMode = Qt.TextElideMode.ElideMiddle
+    ) -> None:
         super().__init__(parent)
         self.setTextFormat(Qt.TextFormat.PlainText)
         self._mode = mode
@@ -80,7 +99,7 @@ class ElideLabel(QLabel):
     def displayed_text(self) -> str:
         return self.fontMetrics().elidedText(self.text(), self._mode, self.contentsRect().width())
 
-    def paintEvent(self, event) -> None:
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         align = self.alignment() | Qt.AlignmentFlag.AlignVCenter
         self.style().drawItemText(
@@ -88,11 +107,11 @@ class ElideLabel(QLabel):
             self.foregroundRole(),
         )  # fmt: skip
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._sync_tooltip()
 
-    def changeEvent(self, event) -> None:
+    def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         self._sync_tooltip()
 
@@ -185,7 +204,7 @@ class WrapLabel(QLabel):
         if self._max_lines:
             self.setToolTip(plain_tooltip(self.text()) if self.is_elided() else "")
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._sync_tooltip()
 
@@ -215,7 +234,7 @@ class WrapLabel(QLabel):
         fm = self.fontMetrics()
         return QSize(fm.horizontalAdvance("MMMM") + mx, fm.height() + my)
 
-    def paintEvent(self, event) -> None:
+    def paintEvent(self, event: QPaintEvent) -> None:
         rect = self.contentsRect()
         layout, height = self._layout(rect.width())
         top = rect.top()
@@ -273,11 +292,11 @@ class ElideButton(QPushButton):
     def minimumSizeHint(self) -> QSize:
         return QSize(200, theme.PRIMARY_PX)
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._apply()
 
-    def changeEvent(self, event) -> None:
+    def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if self._full:
             self._apply()
@@ -317,21 +336,21 @@ class HoldButton(QPushButton):
         self._fired = False
 
     # -- input -------------------------------------------------------------------------------------------
-    def mousePressEvent(self, event) -> None:
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             self._start()
         event.accept()
 
-    def mouseMoveEvent(self, event) -> None:
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self.holding() and not self.rect().contains(event.position().toPoint()):
             self._stop()  # sliding off the button is the natural way to change one's mind
         event.accept()
 
-    def mouseReleaseEvent(self, event) -> None:
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         self._stop()
         event.accept()
 
-    def keyPressEvent(self, event) -> None:
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in self._KEYS:
             if not event.isAutoRepeat():
                 self._start()
@@ -339,7 +358,7 @@ class HoldButton(QPushButton):
             return
         super().keyPressEvent(event)
 
-    def keyReleaseEvent(self, event) -> None:
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
         if event.key() in self._KEYS:
             if not event.isAutoRepeat():
                 self._stop()
@@ -347,11 +366,11 @@ class HoldButton(QPushButton):
             return
         super().keyReleaseEvent(event)
 
-    def focusOutEvent(self, event) -> None:
+    def focusOutEvent(self, event: QFocusEvent) -> None:
         self._stop()
         super().focusOutEvent(event)
 
-    def hideEvent(self, event) -> None:
+    def hideEvent(self, event: QHideEvent) -> None:
         self._stop()
         super().hideEvent(event)
 
@@ -383,7 +402,7 @@ class HoldButton(QPushButton):
             self.progressChanged.emit(value)
             self.update()
 
-    def paintEvent(self, event) -> None:
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         r = self.rect().adjusted(1, 1, -1, -1)
@@ -503,10 +522,10 @@ class NotesView(QTextBrowser):
         self._touch_scroll = True
         grab_touch_scroll(self, drag=self._drag_scroll)
 
-    def loadResource(self, kind: int, url: QUrl):
+    def loadResource(self, kind: int, url: QUrl | str) -> QImage:
         # Nothing is ever fetched: not remote images, not local files, not data: or qrc URLs. Returning
         # None is not enough: QTextDocument then reads local files itself. A placeholder is returned.
-        name = url.toString()
+        name = url.toString() if isinstance(url, QUrl) else url
         if len(self.blocked) < 100 and name not in self.blocked:
             self.blocked.append(name)
         return _placeholder_image()
@@ -587,11 +606,11 @@ class IconLabel(QLabel):
     def icon_name(self) -> str:
         return self._name
 
-    def showEvent(self, event) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         self._render()  # before the first paint; hidden icons (a closed sheet, the drawer) are never rendered
         super().showEvent(event)
 
-    def changeEvent(self, event) -> None:
+    def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if self._name and self.isVisible():
             self._render()  # a new device-pixel ratio (moved to another screen) renders it again

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QResizeEvent, QShortcut
@@ -23,8 +25,8 @@ from PySide6.QtWidgets import QApplication, QHBoxLayout, QMainWindow, QVBoxLayou
 
 from hmi.core.client import ApprovalResult
 from hmi.core.i18n import _
-from hmi.core.model import ApprovalIntent, ClientState, Health, approval_gate
-from hmi.core.view import Headline, Severity, headline, version_text
+from hmi.core.model import ApprovalIntent, ClientState
+from hmi.core.view import Severity, version_text
 from hmi.ui import presenter as present
 from hmi.ui import theme
 from hmi.ui.demo import DEMO_TITLE, DemoDrawer
@@ -37,6 +39,9 @@ from hmi.ui.signin_flow import SignInFlow
 from hmi.ui.status_bar import StatusBar
 from hmi.ui.timeline import TimelineRecorder
 from hmi.ui.version_panel import VersionPanel
+
+if TYPE_CHECKING:
+    from hmi.core.audit import AuditRecord
 
 WIDE_MIN = (1180, 700)  # from this size on, notes and timeline are shown together instead of in tabs
 
@@ -77,15 +82,10 @@ class ConsoleWindow(QMainWindow):
         self._clock, self._wall, self._target, self._kiosk = clock, wall, target, kiosk
         self._sheet_timeout = sheet_timeout
         self._state: ClientState | None = None
-        self._sending: str | None = None  # version id between approvalStarted and approvalFinished
-        self._notice: present.Notice | None = None  # until replaced, dismissed or outdated (notice_in_force)
-        self._runs = present.RunWatch()
+        self._desk = present.Desk()  # what only this console knows: sending, notice, run watch, approvals off
         self._wide: bool | None = None
         self._closing_ok = not kiosk
         self._signin: SignInFlow | None = None
-        self._approvals_off: str | None = None
-        self._history_source: str | None = None  # set by enable_history
-        self.recorder = TimelineRecorder()
 
         self.setWindowTitle(_("IPC Update Console") + (f" — {DEMO_TITLE}" if demo else ""))
         self.setStyleSheet(theme.stylesheet())
@@ -112,7 +112,8 @@ class ConsoleWindow(QMainWindow):
         self.version_panel = VersionPanel()
         self.version_panel.installRequested.connect(self.open_confirmation)
         self.version_panel.noticeDismissed.connect(self.dismiss_notice)
-        self.notes_pane = NotesPane(kiosk=kiosk, max_entries=self.recorder.entries.maxlen or 200)
+        self.notes_pane = NotesPane(kiosk=kiosk, wall=wall)
+        self._note = self.notes_pane.note
         content.addWidget(self.version_panel, 2)
         content.addWidget(self.notes_pane, 3)
         body.addLayout(content, 1)
@@ -123,8 +124,10 @@ class ConsoleWindow(QMainWindow):
         self.sheet.cancelled.connect(self._render)
         self.sheet.cancelled.connect(self._focus_main)
         self.sheet.visibilityChanged.connect(self._overlay_changed)
-        self._exit_sheet: ExitSheet | None = None  # built when first asked (kiosk only)
-        self.history_sheet: HistorySheet | None = None  # built on first open
+        self.exit_sheet = ExitSheet(self)  # the kiosk's "Close the console?"
+        self.exit_sheet.accepted.connect(self._really_close)
+        self.exit_sheet.visibilityChanged.connect(self._overlay_changed)
+        self.history_sheet: HistorySheet | None = None  # with an audit trail only (enable_history)
         self.demo_drawer: DemoDrawer | None = None
         if demo:
             self.demo_drawer = DemoDrawer(self, self.status_bar)
@@ -142,7 +145,6 @@ class ConsoleWindow(QMainWindow):
             self.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
         self.resize(1280, 800)
         self._apply_layout_mode()
-        self._render()
 
     def _shortcuts(self) -> None:
         def bind(keys: str, slot: Callable[[], object]) -> None:
@@ -163,11 +165,8 @@ class ConsoleWindow(QMainWindow):
             return
         self._wide = wide
         self.version_panel.set_wide(wide)
-        self.version_panel.render_versions(self._state, self._live(), self._clock())
         self.notes_pane.set_wide(wide)
-
-    def _live(self) -> bool:
-        return self._state is not None and self._state.connection.health(self._clock()) is Health.ONLINE
+        self._render()
 
     @property
     def wide(self) -> bool:
@@ -189,20 +188,17 @@ class ConsoleWindow(QMainWindow):
         self._render()
 
     def show_approval_started(self, version_id: str) -> None:
-        self._sending = version_id
-        shown = present.sentence_id(version_id, self._state.snapshot if self._state else None)
-        self._set_notice("info", _("Sending the approval for {v}…").format(v=shown))
-        self._note(TimelineKind.APPROVAL, _("Approval for {v} sent by this console.").format(v=shown), Severity.ACTIVE)
-        self._render()
+        self._said(present.approval_started(self._desk, version_id, self._state))
 
     def show_approval_result(self, result: ApprovalResult) -> None:
         """Shows an ApprovalResult (also the controller's local refusals) in plain words."""
-        shown = present.result_notice(result, self._state)
-        self._sending = None
-        self._notice = shown
-        self._note(TimelineKind.APPROVAL, shown.text, shown.severity)
+        self._said(present.approval_finished(self._desk, result, self._state))
         if self.history_sheet is not None and self.history_sheet.isVisible():
             self.historyRequested.emit()
+
+    def _said(self, said: present.Said) -> None:
+        self._desk = said.desk
+        self._note(TimelineKind.APPROVAL, said.line, said.severity)
         self._render()
 
     def show_demo_result(self, action: str, ok: bool, message: str) -> None:
@@ -210,13 +206,9 @@ class ConsoleWindow(QMainWindow):
             self.demo_drawer.set_result(message)
         self._note(TimelineKind.DEMO, f"{DEMO_TITLE}: {message}", Severity.NORMAL if ok else Severity.DEGRADED)
 
-    def show_message(self, icon: str, text: str) -> None:
-        self._set_notice(icon, text)
-        self._render()
-
     def set_approvals_off(self, reason: str | None) -> None:
         """Approvals cannot go out at all (the audit trail cannot be written): Install stays off, the reason shows."""
-        self._approvals_off = reason or None
+        self._desk = replace(self._desk, approvals_off=reason or None)
         self.approvals_off_banner.draw(reason)
         if reason:
             self._note(TimelineKind.APPROVAL, reason, Severity.ALARM)
@@ -226,8 +218,7 @@ class ConsoleWindow(QMainWindow):
         """--no-audit: approvals go out without a record; the sheet and the timeline say so."""
         self.sheet.set_unrecorded(unrecorded)
         if unrecorded:
-            text = _("The audit trail is off (--no-audit): approvals are not recorded.")
-            self._note(TimelineKind.APPROVAL, text, Severity.DEGRADED)
+            self._note(TimelineKind.APPROVAL, present.UNRECORDED, Severity.DEGRADED)
 
     def set_target(self, target: str) -> None:
         self._target = target
@@ -256,45 +247,34 @@ class ConsoleWindow(QMainWindow):
 
     def enable_history(self, source: str = "") -> None:
         """Shows the History button; `source` names the audit trail in the view's caption."""
-        self._history_source = source
+        self.history_sheet = HistorySheet(self, source=source)
+        self.history_sheet.visibilityChanged.connect(self._overlay_changed)
+        self.history_sheet.visibilityChanged.connect(self._history_shown)
         self.status_bar.enable_history()
 
     def open_history(self) -> bool:
-        if self._history_source is None or self.sheet.isVisible() or self.exit_sheet_open():
+        if self.history_sheet is None or self.sheet.isVisible() or self.exit_sheet.isVisible():
             return False
-        if self.history_sheet is None:  # built on first use: the audit module's table view is not needed before
-            self.history_sheet = HistorySheet(self, source=self._history_source)
-            self.history_sheet.visibilityChanged.connect(self._overlay_changed)
-            self.history_sheet.visibilityChanged.connect(self._history_shown)
         self.history_sheet.open()
         self.historyRequested.emit()
         return True
 
-    def show_history(self, records: Sequence[object], error: str = "") -> None:
+    def show_history(self, records: Sequence[AuditRecord], error: str = "") -> None:
         if self.history_sheet is not None:
             self.history_sheet.set_records(list(records), error)
 
     # -- intents ---------------------------------------------------------------------------------------------
     def open_confirmation(self) -> bool:
         """Opens the confirmation sheet for the offered version, when the core allows approval now."""
-        if self.sheet.isVisible() or self._sending is not None:
-            return False
-        if self._approvals_off:
-            self._render()
-            return False
-        if self.history_sheet is not None:
+        now, state = self._clock(), self._state
+        verdict = present.opening(self._desk, state, now, sheet_open=self.sheet.isVisible())
+        if verdict.closes_history and self.history_sheet is not None:
             self.history_sheet.hide()
-        now = self._clock()
-        state = self._state
-        if state is None:
-            return False
-        gate = approval_gate(state, now)
-        if not gate.allowed or gate.version is None:
-            self._set_notice("info", gate.text)
-            self._render()
+        if verdict.gate is None or verdict.gate.version is None or state is None:
+            self.show_message("info", verdict.notice)
             return False
         current = version_text(state.snapshot, "current")
-        self.sheet.present(gate.version, current, is_retry=gate.is_retry, opened_at=now)
+        self.sheet.present(verdict.gate.version, current, is_retry=verdict.gate.is_retry, opened_at=now)
         self.sheet.set_remaining(self._sheet_timeout)
         if self._signin is not None:
             self._signin.begin()
@@ -303,39 +283,21 @@ class ConsoleWindow(QMainWindow):
 
     def _on_confirmed(self, intent: ApprovalIntent) -> None:
         self._focus_main()
-        # Checked again here (the controller and the client check once more): a hold that ends after the data
-        # went stale, the offer changed or the confirmation's time ran out sends nothing.
-        state, now = self._state, self._clock()
-        if intent.expired(now, self._sheet_timeout):
-            self.show_message("info", present.NOTHING_SENT_TOO_OLD)
-        elif state is None or not approval_gate(state, now).permits(intent.version_id) or self._sending is not None:
-            self.show_message("info", present.NOTHING_SENT_CHANGED)
-        elif self._approvals_off:
-            self._render()
-        else:
-            self._sending = intent.version_id
-            self._render()
-            self.approveRequested.emit(intent)
+        verdict = present.confirmed(self._desk, intent, self._state, self._clock(), self._sheet_timeout)
+        if verdict.gate is None:
+            self.show_message("info", verdict.notice)
+            return
+        self._desk = replace(self._desk, sending=intent.version_id)
+        self._render()
+        self.approveRequested.emit(intent)
 
     def dismiss_notice(self) -> None:
-        self._notice = None
+        self._desk = replace(self._desk, notice=None)
         self._render()
 
     # -- overlays, quitting, screenshots ---------------------------------------------------------------------
-    @property
-    def exit_sheet(self) -> ExitSheet:
-        """The kiosk's "Close the console?" question, built on first use."""
-        if self._exit_sheet is None:
-            self._exit_sheet = ExitSheet(self)
-            self._exit_sheet.accepted.connect(self._really_close)
-            self._exit_sheet.visibilityChanged.connect(self._overlay_changed)
-        return self._exit_sheet
-
-    def exit_sheet_open(self) -> bool:
-        return self._exit_sheet is not None and self._exit_sheet.isVisible()
-
     def _overlay_changed(self, _visible: bool = False) -> None:
-        modal = self.sheet.isVisible() or self.exit_sheet_open()
+        modal = self.sheet.isVisible() or self.exit_sheet.isVisible()
         modal = modal or (self.history_sheet is not None and self.history_sheet.isVisible())
         self.centralWidget().setEnabled(not modal)  # type: ignore[union-attr]  # set in __init__
         if self.demo_drawer is not None:
@@ -349,9 +311,6 @@ class ConsoleWindow(QMainWindow):
         button = self.version_panel.approve_button
         target = button if button.isVisible() else self.notes_pane.timeline
         target.setFocus(Qt.FocusReason.OtherFocusReason)
-
-    def corner_press_active(self) -> bool:
-        return self.kiosk_guard.corner_press_active()
 
     def request_quit(self) -> None:
         self.kiosk_guard.corner_timer.stop()
@@ -394,69 +353,52 @@ class ConsoleWindow(QMainWindow):
         self._render()
 
     def _render(self) -> None:
-        now = self._clock()
-        state = self._state
-        if state is None:
-            waiting = _("Waiting for the first answer from the IPC at {t}.").format(t=self._target or "?")
-            line = Headline("connecting", _("Connecting…"), waiting, Severity.DEGRADED)
-            health = Health.CONNECTING
-        else:
-            line = headline(state, now)
-            health = state.connection.health(now)
-            for entry in self.recorder.observe(state, now, self._wall()):
-                self.notes_pane.add_entry(entry)
-        self.headline_card.draw(line)
-        self.status_bar.draw(state, now, health)
-        self.version_panel.render_versions(state, health is Health.ONLINE, now)
-        self.notes_pane.render_notes(state)
-        self._runs = present.watch_run(self._runs, state.snapshot if state else None)
-        self.version_panel.render_progress(state, self._runs.run, now)
-        self._render_action(state, now)
-        self._render_sheet(state, now)
-
-    def _render_action(self, state: ClientState | None, now: float) -> None:
-        off = bool(self._approvals_off)
-        view = present.action(
-            state, now, sending=self._sending is not None, sheet_open=self.sheet.isVisible(), approvals_off=off
-        )
-        self.version_panel.render_action(view, described=state is not None)
-        self._notice = present.notice_in_force(self._notice, state, self._sending is not None)
+        now, state = self._clock(), self._state
+        if state is not None:
+            self.notes_pane.observe(state, now)
+        self._check_sheet(state, now)
         signin = self._signin
-        hint = present.hint(
-            self._notice,
+        view = present.screen(
+            self._desk,
             state,
             now,
-            approvals_off=off,
+            target=self._target,
+            sheet_open=self.sheet.isVisible(),
             signin=signin is not None,
             operator=signin.operator if signin else None,
         )
-        self.version_panel.render_hint(hint)
+        self._desk = view.desk
+        self.headline_card.draw(view.headline)
+        self.status_bar.draw(state, now, view.health)
+        self.version_panel.render_versions(state, view.live, now)
+        self.notes_pane.render_notes(state)
+        self.version_panel.render_progress(state, view.desk.runs.run, now)
+        self.version_panel.render_action(view.action, described=state is not None)
+        self.version_panel.render_hint(view.hint)
 
-    def _render_sheet(self, state: ClientState | None, now: float) -> None:
-        shown = self.sheet.version
-        if shown is None:
-            return
-        verdict = present.sheet_verdict(state, shown, self.sheet.opened_at, now, self._sheet_timeout)
-        if verdict.close_reason is None:
-            self.sheet.set_remaining(verdict.remaining)
-            if self._signin is not None:
-                self._signin.refresh_lock()
-            return
-        self.sheet.dismiss()
-        self._set_notice("info", verdict.close_reason)
-        self._note(TimelineKind.APPROVAL, verdict.close_reason, Severity.ATTENTION)
-        self._render_action(state, now)
+    def _check_sheet(self, state: ClientState | None, now: float) -> None:
+        """An open confirmation that went stale closes and says why (nothing was sent)."""
+        closed = self.sheet.check(state, now, self._sheet_timeout)
+        if closed:
+            self._desk = present.with_notice(self._desk, "info", closed, state)
+            self._note(TimelineKind.APPROVAL, closed, Severity.ATTENTION)
+        elif self.sheet.isVisible() and self._signin is not None:
+            self._signin.refresh_lock()
 
     # -- notices and timeline ------------------------------------------------------------------------------
-    def _set_notice(self, icon: str, text: str) -> None:
-        self._notice = present.notice(icon, text, self._state)
+    def show_message(self, icon: str, text: str) -> None:
+        """A notice under the Install button (empty: keeps the one shown), then a re-render."""
+        if text:
+            self._desk = present.with_notice(self._desk, icon, text, self._state)
+        self._render()
 
     def notice(self) -> str:
         """The message shown under the Install button (results and why a sheet closed)."""
-        return self._notice.text if self._notice else ""
+        return self._desk.notice.text if self._desk.notice else ""
 
-    def _note(self, kind: TimelineKind, text: str, severity: Severity) -> None:
-        self.notes_pane.add_entry(self.recorder.note(kind, text, severity, self._wall()))
+    @property
+    def recorder(self) -> TimelineRecorder:
+        return self.notes_pane.recorder
 
     def timeline_texts(self) -> list[str]:
         return [e.text for e in self.recorder.entries]

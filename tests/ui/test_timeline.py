@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hmi.core.view import Severity
+from hmi.ui.presenter import TimelineKind
 from hmi.ui.timeline import TimelineRecorder
 
 from .states import client_state, info
@@ -56,6 +57,6 @@ def test_connection_lost_stale_and_restored():
 def test_timeline_is_bounded():
     rec = TimelineRecorder(limit=10)
     for i in range(50):
-        rec.note("approval", f"entry {i}")
+        rec.note(TimelineKind.APPROVAL, f"entry {i}")
     assert len(rec.entries) == 10
     assert rec.entries[0].text == "entry 49"

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QAbstractButton, QWidget
 from hmi.core.client import ApprovalOutcome, ApprovalResult
 from hmi.core.model import ApprovalIntent
 from hmi.core.view import Severity
+from hmi.ui.presenter import TimelineKind
 from hmi.ui.window import ConsoleWindow
 
 from .states import FakeClock, client_state, info
@@ -132,7 +133,7 @@ def test_stale_data_is_marked_and_keeps_its_values(view, clock):
     view.set_state(client_state(info("available")))
     assert find(view, "connectionStatus").text() == "Live data"
     clock.now += 14
-    view._render()  # the 1 s timer does this in the running app
+    view.on_tick()  # the 1 s timer does this in the running app
     assert "14 s ago" in find(view, "connectionStatus").text()
     assert view.status_bar.property("health") == "degraded"
     assert "last known" in view.version_panel.current_caption.text()
@@ -210,7 +211,7 @@ def test_confirming_sends_exactly_the_id_shown_once(view, qtbot):
     assert not find(view, "approveButton").isEnabled()  # sending
     assert view.open_confirmation() is False  # a double tap opens nothing
     view.sheet.confirm_button.held.emit()  # a stray second confirmation
-    view._on_confirmed(ApprovalIntent("1.5.0"))
+    view.sheet.confirmed.emit(ApprovalIntent("1.5.0"))  # and one that reaches the window
     assert sent == ["1.5.0"]
     view.show_approval_started("1.5.0")
     assert "Sending the approval" in view.notice()
@@ -255,7 +256,7 @@ def test_sheet_closes_when_the_data_goes_stale(view, clock):
     view.set_state(client_state(info("available")))
     assert view.open_confirmation()
     clock.now += 4.0  # stale_after is 3 s in these states
-    view._render()
+    view.on_tick()
     assert not view.sheet.isVisible()
     assert "not live" in view.notice()
 
@@ -376,7 +377,7 @@ def test_timeline_widget_is_newest_first_and_bounded(view):
     first = view.notes_pane.timeline.item(0).text()
     assert "Update available" in first and first[:8].count(":") == 2  # HH:MM:SS
     for i in range(600):
-        view.notes_pane.add_entry(view.recorder.note("approval", f"note {i}", Severity.NORMAL))
+        view.notes_pane.add_entry(view.recorder.note(TimelineKind.APPROVAL, f"note {i}", Severity.NORMAL))
     assert view.notes_pane.timeline.count() == 500
     assert view.notes_pane.timeline.item(0).text().endswith("note 599")
 
