@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from hmi.core.config import ENVIRONMENT, add_config_arguments
+from hmi.core.config import ENVIRONMENT, add_config_arguments, add_progress_arguments
 from hmi.core.errors import (  # the one error table: exit codes and their meaning in --help
     EXIT_AUTH,
     EXIT_OK,
@@ -46,6 +46,7 @@ def register(subparsers: Any) -> None:
         help="keep polling and print one line (or, with --json, one compact JSON object) per change; Ctrl-C ends",
     )
     add_config_arguments(report)
+    add_progress_arguments(report)
     report.set_defaults(func=run_report)
 
     approve = subparsers.add_parser(
