@@ -14,7 +14,8 @@ from typing import Protocol
 from hmi.core.client import ApprovalOutcome, ApprovalResult
 from hmi.core.i18n import _
 from hmi.core.model import ClientState, Snapshot, UpdateState, Version, approval_gate, clean_line, display_id
-from hmi.core.view import Severity, format_age
+from hmi.core.progress import DEFAULT_RESTART_GRACE, Estimate, Liveness, Status, liveness, stuck_change
+from hmi.core.view import Headline, Severity, format_age, headline, progress_text
 
 SENTENCE_ID_MAX = 48  # a version id in a sentence is shortened in the middle beyond this
 SENTENCE_ID_KEEP = 22  # characters kept on each side of the "…"
@@ -33,6 +34,7 @@ class TimelineKind(enum.StrEnum):
     ERROR = "error"
     DEMO = "demo"
     SIGNIN = "signin"
+    STEP = "step"  # a step took much longer than on earlier updates (issue 14)
 
 
 class OperatorLike(Protocol):
@@ -316,3 +318,74 @@ def watch_run(prev: RunWatch, snapshot: Snapshot | None) -> RunWatch:
     return RunWatch(
         RunClock(snapshot.received_at, snapshot.received_wall, prev.seen_not_running), prev.seen_not_running
     )
+
+
+# -- a long update: estimate, stuck step, liveness (issue 14; rules in hmi.core.progress) --------------------
+STUCK_ICON = "stuck-step"
+STUCK_ENDED = _("The step that took much longer than on earlier updates has ended.")
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressView:
+    """The progress area of a running update.
+
+    `step`: "Step 3 of 7 · Migrating the database — usually about 2 min here (3 earlier updates), running for
+    1 min 40 s" (only the step when there is nothing to compare with); `estimate`: "About 6 to 9 min left",
+    "No earlier update to compare with; …" or ""; `warning`: the stuck-step words, shown amber with `icon`.
+    """
+
+    step: str
+    estimate: str
+    stuck: bool
+    warning: str
+    icon: str
+
+
+def progress_view(snapshot: Snapshot | None, estimate: Estimate | None) -> ProgressView:
+    """What the progress area says, from the last snapshot and the estimate made at the last poll."""
+    progress = snapshot.progress if snapshot is not None else None
+    step = progress_text(progress) or _("The IPC is installing an update.")
+    if estimate is None or estimate.status is Status.IDLE:
+        return ProgressView(step, "", False, "", "")
+    if estimate.stuck:  # the warning says how long the step usually takes and how long it runs now
+        return ProgressView(step, "", True, estimate.stuck_text, STUCK_ICON)
+    if estimate.status is Status.ESTIMATE:
+        step = _("{step} — {estimate}").format(step=step.rstrip("."), estimate=estimate.step_text)
+        line = estimate.remaining_text
+    else:
+        line = estimate.step_text  # nothing to compare with, or the IPC's counts do not add up
+    return ProgressView(step, line, False, "", "")
+
+
+def stuck_note(previous: Estimate | None, current: Estimate) -> str | None:
+    """The timeline's words when the stuck state starts or ends, else None."""
+    change = stuck_change(previous, current)
+    if change == "started":
+        return current.stuck_text
+    if change == "ended":
+        return STUCK_ENDED
+    return None
+
+
+def update_running(state: ClientState | None) -> bool:
+    """The last data said an update runs (also while the IPC does not answer)."""
+    snap = state.snapshot if state else None
+    return snap is not None and snap.state is UpdateState.RUNNING
+
+
+def liveness_text(state: ClientState | None, now: float, restart_grace: float = DEFAULT_RESTART_GRACE) -> str:
+    """The status bar during an update: "IPC answered 1 s ago" (refreshed each second); "" when none runs."""
+    if state is None:
+        return ""
+    return liveness(state.connection, now, update_running(state), restart_grace).status_text
+
+
+def console_headline(state: ClientState, now: float, restart_grace: float = DEFAULT_RESTART_GRACE) -> Headline:
+    """The headline, except that an IPC unreachable mid-update is "restarting" for `restart_grace` seconds
+    before the usual connection-trouble warning (it restarts as part of many updates)."""
+    live = liveness(state.connection, now, update_running(state), restart_grace)
+    if live.kind is not Liveness.RESTARTING or state.snapshot is None:
+        return headline(state, now)
+    last = progress_text(state.snapshot.progress) or _("The IPC is installing an update.")
+    detail = _("{status}. Last known: {progress}").format(status=live.status_text, progress=last)
+    return Headline("restarting", live.headline, detail, Severity.ACTIVE)

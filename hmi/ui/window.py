@@ -24,7 +24,8 @@ from PySide6.QtWidgets import QApplication, QHBoxLayout, QMainWindow, QVBoxLayou
 from hmi.core.client import ApprovalResult
 from hmi.core.i18n import _
 from hmi.core.model import ApprovalIntent, ClientState, Health, approval_gate
-from hmi.core.view import Headline, Severity, headline, version_text
+from hmi.core.progress import DEFAULT_RESTART_GRACE, Estimate
+from hmi.core.view import Headline, Severity, version_text
 from hmi.ui import presenter as present
 from hmi.ui import theme
 from hmi.ui.demo import DEMO_TITLE, DemoDrawer
@@ -70,10 +71,13 @@ class ConsoleWindow(QMainWindow):
         wall: Callable[[], float] = time.time,
         hold_seconds: float = HOLD_SECONDS,
         sheet_timeout: float = SHEET_TIMEOUT,
+        restart_grace: float = DEFAULT_RESTART_GRACE,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("consoleWindow")
+        self._restart_grace = restart_grace  # seconds unreachable mid-update shown as "restarting"
+        self._estimate: Estimate | None = None  # from the controller, once per poll (set_estimate)
         self._clock, self._wall, self._target, self._kiosk = clock, wall, target, kiosk
         self._sheet_timeout = sheet_timeout
         self._state: ClientState | None = None
@@ -187,6 +191,15 @@ class ConsoleWindow(QMainWindow):
     def set_state(self, state: ClientState) -> None:
         self._state = state
         self._render()
+
+    def set_estimate(self, estimate: Estimate) -> None:
+        """The progress estimate made at the last poll (hmi.core.progress); the timeline notes a stuck step.
+
+        Drawn with the next render: the controller sends it just before the state it was made from."""
+        note = present.stuck_note(self._estimate, estimate)
+        self._estimate = estimate
+        if note is not None:
+            self._note(TimelineKind.STEP, note, Severity.DEGRADED if estimate.stuck else Severity.NORMAL)
 
     def show_approval_started(self, version_id: str) -> None:
         self._sending = version_id
@@ -401,16 +414,17 @@ class ConsoleWindow(QMainWindow):
             line = Headline("connecting", _("Connecting…"), waiting, Severity.DEGRADED)
             health = Health.CONNECTING
         else:
-            line = headline(state, now)
+            line = present.console_headline(state, now, self._restart_grace)
             health = state.connection.health(now)
             for entry in self.recorder.observe(state, now, self._wall()):
                 self.notes_pane.add_entry(entry)
         self.headline_card.draw(line)
-        self.status_bar.draw(state, now, health)
+        self.status_bar.draw(state, now, health, present.liveness_text(state, now, self._restart_grace))
         self.version_panel.render_versions(state, health is Health.ONLINE, now)
         self.notes_pane.render_notes(state)
         self._runs = present.watch_run(self._runs, state.snapshot if state else None)
-        self.version_panel.render_progress(state, self._runs.run, now)
+        snap = state.snapshot if state else None
+        self.version_panel.render_progress(state, self._runs.run, now, present.progress_view(snap, self._estimate))
         self._render_action(state, now)
         self._render_sheet(state, now)
 

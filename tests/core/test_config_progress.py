@@ -20,7 +20,12 @@ def parse(*argv: str) -> argparse.Namespace:
 
 
 def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
-    return {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "XDG_DATA_HOME": str(tmp_path / "d"), **extra}
+    return {
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "XDG_DATA_HOME": str(tmp_path / "d"),
+        **extra,
+    }
 
 
 def config_file(tmp_path: Path, text: str) -> Path:
@@ -44,18 +49,30 @@ def test_file_then_environment_then_flags(tmp_path: Path) -> None:
     env = env_for(tmp_path, IPC_HMI_STUCK_FACTOR="4", IPC_HMI_RESTART_GRACE="30")
     from_env = load_config(parse("--config", str(path)), env).progress
     assert from_env == ProgressConfig(4.0, 120.0, 900.0, 30.0)
-    flags = parse("--config", str(path), "--stuck-factor", "5", "--stuck-minimum", "10", "--stuck-without-history", "20")
+    flags = parse(
+        "--config", str(path), "--stuck-factor", "5", "--stuck-minimum", "10", "--stuck-without-history", "20"
+    )
     assert load_config(flags, env).progress == ProgressConfig(5.0, 10.0, 20.0, 30.0)
 
 
 @pytest.mark.parametrize(
     ("argv", "env", "text", "needle"),
     [
-        ((), {}, "[progress]\nstuck_factor = 0.5\n", "progress.stuck_factor: expected a number from 1 to 1000, got 0.5"),
+        (
+            (),
+            {},
+            "[progress]\nstuck_factor = 0.5\n",
+            "progress.stuck_factor: expected a number from 1 to 1000, got 0.5",
+        ),
         ((), {}, "[progress]\nstuck_minimum = -1\n", "progress.stuck_minimum: expected a number of seconds"),
         ((), {}, '[progress]\nrestart_grace = "soon"\n', "progress.restart_grace: expected a number of seconds"),
         ((), {}, "[progress]\nstuck_after = 3\n", "unknown key 'stuck_after' in [progress]"),
-        ((), {"IPC_HMI_STUCK_WITHOUT_HISTORY": "nan"}, "", "IPC_HMI_STUCK_WITHOUT_HISTORY: expected a number of seconds"),
+        (
+            (),
+            {"IPC_HMI_STUCK_WITHOUT_HISTORY": "nan"},
+            "",
+            "IPC_HMI_STUCK_WITHOUT_HISTORY: expected a number of seconds",
+        ),
         (("--stuck-factor", "inf"), {}, "", "--stuck-factor: expected a number from 1 to 1000, got inf"),
         (("--restart-grace", "1e9"), {}, "", "--restart-grace: expected a number of seconds from 0 to 604800"),
     ],
