@@ -196,7 +196,15 @@ class Estimate:
             return ""
         if self.status is Status.INCONSISTENT:
             return _("No estimate: not enough consistent data from the IPC.")
-        running = format_duration(self.running_for or 0.0)
+        if self.running_for is None:  # one read (`ipc-hmi report`): how long it has run is not known
+            if self.status is Status.NO_HISTORY or self.usual is None:
+                return _("No earlier update to compare with.")
+            return ngettext(
+                "usually about {usual} here ({n} earlier update)",
+                "usually about {usual} here ({n} earlier updates)",
+                self.earlier,
+            ).format(usual=format_rough(self.usual), n=self.earlier)
+        running = format_duration(self.running_for)
         if self.status is Status.NO_HISTORY or self.usual is None:
             return _("No earlier update to compare with; running for {running}.").format(running=running)
         return ngettext(
@@ -357,6 +365,42 @@ def estimate(
     )
 
 
+def estimate_once(
+    snapshot: Snapshot | None, history: Sequence[StepRecord], settings: ProgressSettings | None = None
+) -> Estimate:
+    """For a single read (`ipc-hmi report` without --watch): what is usual for the running step.
+
+    One answer cannot say how long the step has run, so there is no "running for" (`running_for` is
+    None) and no stuck flag; the range spans "the step just ended" (its later steps only) to "it just
+    began" (this step and the later ones), lower bound rounded down, upper up. Never raises.
+    """
+    settings = settings or ProgressSettings()
+    if snapshot is None or snapshot.state is not UpdateState.RUNNING:
+        return Estimate(Status.IDLE, settings=settings)
+    step = step_key(snapshot)
+    if step is None:
+        return Estimate(Status.INCONSISTENT, settings=settings)
+    usable = _usable(history)
+    same = [r for r in usable if r.key == step]
+    if not same:
+        return Estimate(Status.NO_HISTORY, step, settings=settings)
+    durations = [r.duration for r in same]
+    remaining = None
+    late, early = _raw_range(step, math.inf, usable), _raw_range(step, 0.0, usable)
+    if late is not None and early is not None:
+        remaining = (late[0], max(early[1], late[0] + 1))
+    return Estimate(
+        Status.ESTIMATE,
+        step,
+        None,
+        usual=_median(durations),
+        longest=max(durations),
+        earlier=len({r.run_id for r in same}),
+        remaining=remaining,
+        settings=settings,
+    )
+
+
 # ---- liveness during a run -----------------------------------------------------------------
 
 DEFAULT_RESTART_GRACE = 300.0  # seconds an IPC may stay unreachable mid-update before it is "connection trouble"
@@ -395,6 +439,9 @@ def liveness(
 
 
 # ---- for the timeline and for `report --json` ----------------------------------------------
+
+
+STUCK_ENDED = _("The step that took much longer than on earlier updates has ended.")  # timeline, report --watch
 
 
 def stuck_change(previous: Estimate | None, current: Estimate) -> str | None:

@@ -268,6 +268,10 @@ class StepRecorder:
                 self.last_error = str(exc)
 
     @property
+    def history(self) -> StepHistory | None:
+        return self._history
+
+    @property
     def tracker(self) -> RunTracker:
         return self._tracker
 

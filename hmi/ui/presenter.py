@@ -15,6 +15,7 @@ from hmi.core.client import ApprovalOutcome, ApprovalResult
 from hmi.core.i18n import _
 from hmi.core.model import ClientState, Snapshot, UpdateState, Version, approval_gate, clean_line, display_id
 from hmi.core.progress import DEFAULT_RESTART_GRACE, Estimate, Liveness, Status, liveness, stuck_change
+from hmi.core.progress import STUCK_ENDED as STUCK_ENDED  # the timeline's words; the CLI says the same
 from hmi.core.view import Headline, Severity, format_age, headline, progress_text
 
 SENTENCE_ID_MAX = 48  # a version id in a sentence is shortened in the middle beyond this
@@ -322,7 +323,6 @@ def watch_run(prev: RunWatch, snapshot: Snapshot | None) -> RunWatch:
 
 # -- a long update: estimate, stuck step, liveness (issue 14; rules in hmi.core.progress) --------------------
 STUCK_ICON = "stuck-step"
-STUCK_ENDED = _("The step that took much longer than on earlier updates has ended.")
 
 
 @dataclass(frozen=True, slots=True)
