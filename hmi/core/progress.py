@@ -103,6 +103,7 @@ class RunTracker:
     step_start_seen: bool = False  # the poll before showed the step before (no gap)
     step_gap: bool = False  # a gap in the data while it ran
     consistent: bool = True
+    version: str | None = None  # the version id being installed (the offer when the run started)
     finished: tuple[StepRecord, ...] = ()  # steps that ended with the last observed snapshot
 
     @property
@@ -117,6 +118,15 @@ def _ended(t: RunTracker, at: float, gap: bool) -> StepRecord | None:
     return StepRecord(t.run_id, t.step, duration, t.step_start_seen and not t.step_gap and not gap)
 
 
+def _succeeded(t: RunTracker, snapshot: Snapshot) -> bool:
+    """The run ended well: UP_TO_DATE, or already the next offer while running the version just installed
+    (a poll can miss the short UP_TO_DATE between two releases). FAULT and anything else: not."""
+    if snapshot.state is UpdateState.UP_TO_DATE:
+        return True
+    current = snapshot.current.version_id if snapshot.current is not None else None
+    return snapshot.state is UpdateState.UPDATE_AVAILABLE and t.version is not None and current == t.version
+
+
 def observe(tracker: RunTracker, snapshot: Snapshot | None) -> RunTracker:
     """Folds one poll in. A snapshot already seen (same received_at) or None changes nothing."""
     t = replace(tracker, finished=()) if tracker.finished else tracker
@@ -128,13 +138,14 @@ def observe(tracker: RunTracker, snapshot: Snapshot | None) -> RunTracker:
     gap = t.last_at is not None and at - t.last_at > t.gap_limit
     key = step_key(snapshot)
     if snapshot.state is not UpdateState.RUNNING:
-        done = _ended(t, at, gap) if snapshot.state is UpdateState.UP_TO_DATE and t.running else None
+        done = _ended(t, at, gap) if t.running and _succeeded(t, snapshot) else None
         return RunTracker(gap_limit=t.gap_limit, last_at=at, finished=(done,) if done else ())
     if t.run_id is None:
         run_id = f"{snapshot.received_wall:.6f}"
         return RunTracker(
             gap_limit=t.gap_limit,
             last_at=at,
+            version=snapshot.available.version_id if snapshot.available is not None else None,
             run_id=run_id,
             step=key,
             step_started_at=at,

@@ -67,3 +67,20 @@ def test_watch_lines_when_the_estimate_changes_and_when_a_step_is_stuck() -> Non
     done = estimate(tracker_at(2, 600.0), history, now=601.0)
     lines = format_estimate_lines(stuck, done, 0.0)
     assert lines[-1].endswith(f"  {STUCK_ENDED}")
+
+
+def test_the_last_step_ends_at_the_next_offer_when_up_to_date_was_missed() -> None:
+    from hmi.core.model import Snapshot, Version
+    from hmi.core.progress import RunTracker, observe
+
+    def offer(t: float, current: str) -> Snapshot:
+        return Snapshot(UpdateState.UPDATE_AVAILABLE, 1, Version(current, current, None, ""),
+                        Version("1.6.0", "1.6.0", None, ""), None, t, 1e6 + t)  # fmt: skip
+
+    start = observe(RunTracker(), snap(0, state=UpdateState.UP_TO_DATE))
+    t = observe(observe(start, snap(1, 0)), snap(3, 1))
+    t = observe(observe(t, snap(4, 2)), offer(6, current="1.5.0"))  # 1.5.0 runs now, 1.6.0 is offered
+    assert [r.key.index for r in t.finished] == [2] and t.finished[0].duration == 2 and not t.running
+    t = observe(observe(start, snap(1, 0)), snap(3, 1))
+    t = observe(observe(t, snap(4, 2)), offer(6, current="1.4.2"))  # still the old version: not a success
+    assert t.finished == () and not t.running
