@@ -10,8 +10,8 @@ sign-out) and PINs typed on the sheet (`sign_in`); an approval goes out only for
 operator and names them in the audit record. A viewer's attempt is recorded as refused.
 
 Each client state is fed to a `hmi.core.stephistory.StepRecorder` (pure computation on the GUI thread); the
-estimate goes out as `progressChanged`, and ended steps are written by `aflush` in a worker thread, one
-flush at a time. The step history file is opened and read in a worker thread in `start`.
+estimate goes out as `progressChanged`, and ended steps are written by `flush` in the controller's own
+worker thread, one flush at a time. The step history file is opened and read in a worker thread in `start`.
 
 Nothing here waits on the network on the GUI thread. Two short synchronous steps do run on it:
 a PIN check (scrypt, about 40 ms) and the audit trail's writes (2 to 3 ms per approval, three
@@ -21,6 +21,7 @@ fsynced commits); both measured in docs/audit.md, "Audit trail".
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import re
@@ -122,6 +123,9 @@ class ConsoleController(QObject):
         self.recorder: StepRecorder | None = None
         self.steps_problem: str | None = None  # why the step history cannot be used (then: in memory only)
         self._flush: asyncio.Task[Any] | None = None
+        # One plain worker thread for the step history (not qasync's default executor, whose QThreads
+        # crashed the test process once under load); one thread also keeps the writes in order.
+        self._io: concurrent.futures.ThreadPoolExecutor | None = None
         self.demo = demo
         self.scenario = scenario
         self.speed = speed
@@ -220,6 +224,11 @@ class ConsoleController(QObject):
         if self.mock is not None:
             await self.mock.stop(grace=None)
 
+    async def _in_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if self._io is None:
+            self._io = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="ipc-hmi-steps")
+        return await asyncio.get_running_loop().run_in_executor(self._io, fn, *args)
+
     async def _open_recorder(self, target: str) -> StepRecorder:
         from hmi.core.progress import ProgressSettings
         from hmi.core.stephistory import StepHistory, StepHistoryError, StepRecorder
@@ -229,13 +238,13 @@ class ConsoleController(QObject):
         earlier: tuple[Any, ...] = ()
         if self._steps_path is not None:
             try:
-                self._steps = await asyncio.to_thread(StepHistory.open, self._steps_path)
-                earlier = await self._steps.arecords(target)
+                self._steps = await self._in_thread(StepHistory.open, self._steps_path)
+                earlier = await self._in_thread(self._steps.records, target)
             except StepHistoryError as exc:
                 self.steps_problem = str(exc)
                 log.warning("%s; estimates come from this session's updates only", exc)
                 if self._steps is not None:
-                    await asyncio.to_thread(self._steps.close)
+                    await self._in_thread(self._steps.close)
                     self._steps = None
         return StepRecorder(target, self._steps, settings=settings, earlier=earlier)
 
@@ -243,11 +252,15 @@ class ConsoleController(QObject):
         recorder, steps = self.recorder, self._steps
         self._steps = None
         if recorder is not None:
-            with contextlib.suppress(Exception):
-                await recorder.aflush()  # the step that just ended, if any
+            if steps is not None:
+                with contextlib.suppress(Exception):
+                    await self._in_thread(recorder.flush)  # the step that just ended, if any
             recorder.close()
         if steps is not None:
-            await asyncio.to_thread(steps.close)
+            await self._in_thread(steps.close)
+        if self._io is not None:
+            self._io.shutdown(wait=False)
+            self._io = None
 
     def _feed_progress(self, state: ClientState) -> None:
         recorder = self.recorder
@@ -256,7 +269,7 @@ class ConsoleController(QObject):
         self.progressChanged.emit(recorder.feed(state.snapshot, self._clock()))
         # One write at a time, off the GUI thread; feed only appends to `pending`, which flush takes from the front.
         if recorder.pending and self._steps is not None and (self._flush is None or self._flush.done()):
-            self._flush = self._spawn(recorder.aflush(), "steps-flush")
+            self._flush = self._spawn(self._in_thread(recorder.flush), "steps-flush")
 
     def _on_state(self, state: ClientState) -> None:
         self._feed_progress(state)
