@@ -62,6 +62,7 @@ def build_console(
     signin_clock: Callable[[], float] | None = None,
     approvals_off: str | None = None,
     no_audit: bool = False,
+    steps_path: Path | None = None,
 ) -> tuple[ConsoleWindow, ConsoleController]:
     """The main window and its controller, wired, not shown and not started.
 
@@ -69,7 +70,8 @@ def build_console(
     History button shows it). `approvals_off` is a reason to show while approvals are impossible
     (the audit trail cannot be written). `no_audit` says on screen that approvals are not recorded.
     With `config.signin.enabled` the controller signs operators in; `signin_clock` (default:
-    `clock`) drives lockout and idle sign-out, so tests can move it on its own.
+    `clock`) drives lockout and idle sign-out, so tests can move it on its own. `steps_path` is the
+    step history file (docs/progress.md); None keeps this session's step durations in memory only.
     """
 
     from hmi.ui.controller import ConsoleController
@@ -80,15 +82,6 @@ def build_console(
     app = qt_app()
     _prepare_app(app)
     client_config = config.client if isinstance(config, AppConfig) else config
-    window = ConsoleWindow(
-        target="" if demo else client_config.target,
-        demo=demo,
-        kiosk=kiosk,
-        clock=clock,
-        wall=wall,
-        hold_seconds=HOLD_SECONDS if hold_seconds is None else hold_seconds,
-        sheet_timeout=SHEET_TIMEOUT if sheet_timeout is None else sheet_timeout,
-    )
     controller = ConsoleController(
         config,
         demo=demo,
@@ -100,7 +93,19 @@ def build_console(
         operator=operator,
         signin_clock=signin_clock,
         approvals_off=approvals_off,
+        steps_path=steps_path,
     )
+    window = ConsoleWindow(
+        target="" if demo else client_config.target,
+        demo=demo,
+        kiosk=kiosk,
+        clock=clock,
+        wall=wall,
+        hold_seconds=HOLD_SECONDS if hold_seconds is None else hold_seconds,
+        sheet_timeout=SHEET_TIMEOUT if sheet_timeout is None else sheet_timeout,
+        restart_grace=controller.progress_config.restart_grace,
+    )
+    controller.progressChanged.connect(window.set_estimate)  # before each state, which draws it
     controller.stateChanged.connect(window.set_state)
     controller.approvalStarted.connect(window.show_approval_started)
     controller.approvalFinished.connect(window.show_approval_result)
@@ -213,6 +218,7 @@ def main(args: argparse.Namespace) -> int:
             audit=trail.store,
             approvals_off=trail.problem,
             no_audit=no_audit,
+            steps_path=console_steps_path(config, trail, demo=args.demo),
         )
         if args.size:
             window.resize(*args.size)
@@ -274,6 +280,15 @@ def open_console_audit(config: AppConfig, *, demo: bool = False, no_audit: bool 
         return ConsoleTrail(AuditStore.open(config.audit_path))
     except Exception as exc:
         return ConsoleTrail(problem=audit_problem(config.audit_path, exc))
+
+
+def console_steps_path(config: AppConfig, trail: ConsoleTrail, *, demo: bool) -> Path | None:
+    """The step history file: beside the audit trail; --demo keeps it in its temporary folder (deleted on close)."""
+    from hmi.core.stephistory import default_steps_path
+
+    if demo:
+        return default_steps_path(trail.temporary / "audit.sqlite3") if trail.temporary is not None else None
+    return default_steps_path(config.audit_path)
 
 
 def audit_problem(path: Path, exc: BaseException) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import json
 import os
 import pty
 import select
@@ -86,8 +87,19 @@ def test_report_json_is_exactly_the_protobuf_mapping(fake: RunningFake, env: dic
     env["IPC_HMI_TARGET"] = fake.address
     done = cli("report", "--json", env=env)
     assert done.returncode == 0, done.stderr
-    assert done.stdout == info_json(info) + "\n"
+    assert ipc_fields(done.stdout) == info_json(info)
     assert '"currentStep": 3' in done.stdout and '"state": "STATE_UPDATE_RUNNING"' in done.stdout
+    assert json.loads(done.stdout)["hmi"]["expected"]["text"] == "No earlier update to compare with."
+
+
+def ipc_fields(text: str, *, compact: bool = False) -> str:
+    """The output without the console's "hmi" object, which comes last: the IPC's fields as printed."""
+    obj = json.loads(text)
+    assert list(obj)[-1] == "hmi" and set(obj["hmi"]) == {"expected", "stuck"}
+    del obj["hmi"]
+    out = json.dumps(obj, indent=None if compact else 2, ensure_ascii=False)
+    assert text.startswith(out[:-1].rstrip("\n ")), "the IPC's fields are printed first, unchanged"
+    return out
 
 
 def test_report_unreachable_exits_4(env: dict[str, str]) -> None:
@@ -282,6 +294,8 @@ def _watch(fake: RunningFake, env: dict[str, str], *extra: str) -> list[str]:
                 ready, _, _ = select.select([proc.stdout], [], [], 0.2)
                 if ready:
                     line = proc.stdout.readline()
+                    if "  Expected: " in line:  # the estimate's line after a step's line (test_report_progress)
+                        line = ""
             assert line, "no line from --watch"
             lines.append(line.rstrip("\n"))
             if info is not None:
@@ -305,9 +319,11 @@ def test_watch_prints_one_line_per_change_and_ends_cleanly(fake: RunningFake, en
 def test_watch_json_prints_one_compact_object_per_change(fake: RunningFake, env: dict[str, str]) -> None:
     fake.ipc.set(available("1.5.0"))
     lines = _watch(fake, env, "--json")
-    assert lines[0] == info_json(available("1.5.0"), compact=True)
-    assert lines[1] == info_json(running("1.5.0", step=1), compact=True)
-    assert lines[2] == info_json(running("1.5.0", step=2), compact=True)
+    assert ipc_fields(lines[0], compact=True) == info_json(available("1.5.0"), compact=True)
+    assert ipc_fields(lines[1], compact=True) == info_json(running("1.5.0", step=1), compact=True)
+    assert ipc_fields(lines[2], compact=True) == info_json(running("1.5.0", step=2), compact=True)
+    assert json.loads(lines[0])["hmi"] == {"expected": None, "stuck": False}
+    assert json.loads(lines[2])["hmi"]["expected"]["status"] == "no-history"
 
 
 # --- no Qt ---------------------------------------------------------------------------------------------------

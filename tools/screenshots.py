@@ -140,7 +140,33 @@ async def shots(out: Path) -> list[Path]:
     await demo_drawer(shooter)
     await signin_and_history(shooter)
     await approvals_off(shooter)
+    await long_update(shooter)
     return shooter.written
+
+
+async def long_update(shooter: Shooter) -> None:
+    """The slow-step demo (issue 14), sped up 20 times with the thresholds scaled alike: on the second update
+    the estimate from the first, then the stuck-step warning when "migrate database" runs ten times longer."""
+    from hmi.core.progress import Status
+
+    window, controller = await console_on("", demo=True, scenario="slow-step", speed=20.0, poll=0.1)
+    try:
+
+        def estimating() -> bool:
+            e = controller.recorder.estimate if controller.recorder else None
+            snap = controller.state.snapshot if controller.state else None
+            second = snap is not None and snap.available is not None and snap.available.version_id == "1.6.0"
+            on_migrate = e is not None and e.step is not None and e.step.index == 2 and (e.running_for or 0) >= 1
+            return bool(second and on_migrate and e.status is Status.ESTIMATE and e.remaining)
+
+        await until(estimating, 40, "the estimate on the second update")
+        await shooter.save(window, "progress-estimate", (LARGE, SMALL))
+        await until(window.version_panel.stuck_box.isVisible, 40, "the stuck-step warning")
+        await asyncio.sleep(0.3)
+        await shooter.save(window, "progress-stuck", (LARGE, SMALL))
+    finally:
+        await controller.aclose()
+        window.force_close()
 
 
 async def approvals_off(shooter: Shooter) -> None:
@@ -291,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
-        written = loop.run_until_complete(asyncio.wait_for(shots(args.out), 240))
+        written = loop.run_until_complete(asyncio.wait_for(shots(args.out), 300))
     print(f"{len(written)} screenshots in {args.out}")
     return 0
 

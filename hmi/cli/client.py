@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from hmi.core.config import ENVIRONMENT, add_config_arguments
+from hmi.core.config import ENVIRONMENT, add_config_arguments, add_progress_arguments
 from hmi.core.errors import (  # the one error table: exit codes and their meaning in --help
     EXIT_AUTH,
     EXIT_OK,
@@ -45,14 +45,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     report.add_argument(
-        "--json", action="store_true", help="print UpdateInfo as protobuf JSON, exactly as grpcurl prints it"
+        "--json",
+        action="store_true",
+        help='print UpdateInfo as protobuf JSON, exactly as grpcurl prints it, plus an "hmi" object with the '
+        "console's estimate (expected, stuck)",
     )
     report.add_argument(
         "--watch",
         action="store_true",
-        help="keep polling and print one line (or, with --json, one compact JSON object) per change; Ctrl-C ends",
+        help="keep polling and print one line (or, with --json, one compact JSON object) per change, recording "
+        "how long each step takes in the step history; Ctrl-C ends",
     )
     add_config_arguments(report)
+    add_progress_arguments(report)
     report.set_defaults(func=run_report)
 
     approve = subparsers.add_parser(
@@ -143,8 +148,12 @@ def run_report(args: argparse.Namespace) -> int:
                 client = _new_client(app, audit=store)
                 if client is None:
                     return EXIT_USAGE
-                return asyncio.run(_watch(client, as_json=args.json))
-            return _report_once(app.client, as_json=args.json, store=store)
+                recorder = _step_recorder(app, app.client.target, create=True)
+                try:
+                    return asyncio.run(_watch(client, as_json=args.json, recorder=recorder))
+                finally:
+                    _close_recorder(recorder)
+            return _report_once(app.client, as_json=args.json, store=store, app=app)
         finally:
             if store is not None:
                 store.close()
@@ -176,6 +185,41 @@ def _existing_audit(app: AppConfig) -> AuditStore | None:
         return None
 
 
+def _progress_settings(app: Any) -> Any:
+    from hmi.core.progress import ProgressSettings
+
+    p = app.progress
+    return ProgressSettings(p.stuck_factor, p.stuck_minimum, p.stuck_without_history)
+
+
+def _step_recorder(app: Any, target: str, *, create: bool) -> Any:
+    """A StepRecorder on the step history beside the audit trail (docs/progress.md). `create`: make the file
+    if needed (report --watch records); otherwise only an existing file is read. In memory only, with a
+    warning, when the file cannot be used."""
+    from hmi.core.stephistory import StepHistory, StepHistoryError, StepRecorder, default_steps_path
+
+    path = default_steps_path(app.audit_path)
+    history = None
+    if create or path.is_file():
+        try:
+            history = StepHistory.open(path)
+        except StepHistoryError as exc:
+            _err(f"warning: {exc}; estimates come from what this command sees only")
+    recorder = StepRecorder(target, history, settings=_progress_settings(app))
+    if recorder.last_error:
+        _err(f"warning: {recorder.last_error}")
+    return recorder
+
+
+def _close_recorder(recorder: Any) -> None:
+    history = recorder.history
+    if recorder.pending:
+        recorder.flush()
+    recorder.close()
+    if history is not None:
+        history.close()
+
+
 def _settle_from(store: AuditStore | None, config: ClientConfig, result: ReadResult) -> None:
     """Settles unknown approvals for this IPC from the read just made, and says so on stderr."""
     if store is None or result.info is None:
@@ -193,8 +237,24 @@ def _settle_from(store: AuditStore | None, config: ClientConfig, result: ReadRes
         _err(f"note: audit record {record_id}: {settlement.message}")
 
 
-def _report_once(config: ClientConfig, *, as_json: bool, store: AuditStore | None = None) -> int:
-    """One read without the polling client: `--json` then never loads the snapshot model."""
+def _estimate_once(app: Any, config: Any, result: Any) -> Any:
+    """What is usual for the running step, from the stored step history (None without an app)."""
+    if app is None:
+        return None
+    from hmi.core.model import snapshot_from_proto
+    from hmi.core.progress import estimate_once
+
+    snapshot = snapshot_from_proto(result.info, received_at=result.received_at, received_wall=result.received_wall)
+    recorder = _step_recorder(app, config.target, create=False)
+    try:
+        return estimate_once(snapshot, recorder.known, recorder.settings)
+    finally:
+        _close_recorder(recorder)
+
+
+def _report_once(config: ClientConfig, *, as_json: bool, store: AuditStore | None = None, app: Any = None) -> int:
+    """One read without the polling client: `--json` of an IPC that runs no update never loads the snapshot
+    model."""
     import asyncio
 
     from hmi.core.config import ConfigError
@@ -208,10 +268,17 @@ def _report_once(config: ClientConfig, *, as_json: bool, store: AuditStore | Non
         return EXIT_USAGE
     result = asyncio.run(read_update_info(config, security))
     _settle_from(store, config, result)
+    running = result.info is not None and result.info.state == result.info.STATE_UPDATE_RUNNING
     if result.info is not None and as_json:
-        from hmi.core.report import info_json
+        from hmi.core.report import NOT_RUNNING_HMI, info_json
 
-        print(info_json(result.info), flush=True)
+        hmi: dict[str, object] = NOT_RUNNING_HMI
+        if running:
+            from hmi.core.progress import hmi_json
+
+            estimate = _estimate_once(app, config, result)
+            hmi = hmi_json(estimate) if estimate is not None else NOT_RUNNING_HMI
+        print(info_json(result.info, hmi=hmi), flush=True)
         return EXIT_OK
     from hmi.core.report import format_failure, format_report
 
@@ -220,16 +287,20 @@ def _report_once(config: ClientConfig, *, as_json: bool, store: AuditStore | Non
         operator, technician, code = format_failure(state)  # technician line already cleaned
         _err(f"error: {operator}\n  {technician}")
         return code
-    print(format_report(state, result.received_at), flush=True)
+    estimate = _estimate_once(app, config, result) if running else None
+    print(format_report(state, result.received_at, estimate), flush=True)
     return EXIT_OK
 
 
-async def _watch(client: UpdaterClient, *, as_json: bool) -> int:
+async def _watch(client: UpdaterClient, *, as_json: bool, recorder: Any = None) -> int:
+    """Prints each change; with a `recorder` (hmi.core.stephistory.StepRecorder) also the estimate, and it
+    records the steps (a small synchronous write when a step ends: this loop has no screen to keep smooth)."""
     import asyncio
     import signal
     import time
 
-    from hmi.core.report import change_key, format_line, info_json
+    from hmi.core.progress import hmi_json
+    from hmi.core.report import change_key, estimate_key, format_estimate_lines, format_line, info_json
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -240,10 +311,17 @@ async def _watch(client: UpdaterClient, *, as_json: bool) -> int:
             pass
 
     last: list[object] = [object()]
+    shown: list[Any] = [None]  # the estimate last printed
     broken: list[BaseException] = []
 
     def on_state(state: ClientState) -> None:
         try:
+            estimate = recorder.feed(state.snapshot, time.monotonic()) if recorder is not None else None
+            if recorder is not None and recorder.pending:
+                problem = recorder.last_error
+                recorder.flush()  # never raises; a problem is kept in last_error
+                if recorder.last_error and recorder.last_error != problem:
+                    _err(f"warning: {recorder.last_error}")
             if as_json:
                 info, failed = client.last_info, state.connection.last_attempt_failed
                 if failed:
@@ -254,9 +332,10 @@ async def _watch(client: UpdaterClient, *, as_json: bool) -> int:
                         detail = state.connection.error_detail or state.connection.error_code
                         _err(f"warning: {clean_line(str(detail), 1000)}")
                 elif info is not None:
-                    key = info.SerializeToString(deterministic=True)
+                    key = (info.SerializeToString(deterministic=True), estimate and estimate_key(estimate))
                     if key != last[0]:
-                        print(info_json(info, compact=True), flush=True)
+                        hmi = hmi_json(estimate) if estimate is not None else None
+                        print(info_json(info, compact=True, hmi=hmi), flush=True)
                 else:
                     return
             else:
@@ -264,6 +343,10 @@ async def _watch(client: UpdaterClient, *, as_json: bool) -> int:
                 key = change_key(state, now)
                 if key != last[0]:
                     print(format_line(state, now, time.time()), flush=True)
+                if estimate is not None:
+                    for line in format_estimate_lines(shown[0], estimate, time.time()):
+                        print(line, flush=True)
+            shown[0] = estimate
             last[0] = key
         except BrokenPipeError as exc:
             broken.append(exc)

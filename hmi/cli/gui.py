@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from hmi.core import limits
-from hmi.core.config import add_config_arguments
+from hmi.core.config import add_config_arguments, add_progress_arguments
 
 EPILOG = """\
 keyboard:
@@ -99,6 +99,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "Only with sign-in off. Without this flag, approvals are off while the audit trail cannot be written",
     )
     add_config_arguments(parser)
+    add_progress_arguments(parser)
     parser.set_defaults(func=_run, _gui_parser=parser)
 
 

@@ -30,6 +30,11 @@ DEFAULT_TARGET = "127.0.0.1:50051"
 DEFAULT_POLL_INTERVAL = 1.0
 DEFAULT_DEADLINE = 2.0
 DEFAULT_IDLE_TIMEOUT = 300.0
+# [progress] defaults (issue 14; the same numbers as hmi.core.progress, which this module does not import).
+DEFAULT_STUCK_FACTOR = 3.0
+DEFAULT_STUCK_MINIMUM = 300.0
+DEFAULT_STUCK_WITHOUT_HISTORY = 1200.0
+DEFAULT_RESTART_GRACE = 300.0
 # Auto stale threshold: about three poll intervals without a fresh answer.
 STALE_POLLS = 3
 
@@ -37,6 +42,8 @@ POLL_RANGE = limits.POLL_SECONDS
 DEADLINE_RANGE = limits.DEADLINE_SECONDS
 STALE_RANGE = limits.STALE_SECONDS
 IDLE_RANGE = limits.IDLE_SECONDS
+STUCK_FACTOR_RANGE = limits.STUCK_FACTOR
+PROGRESS_RANGE = limits.PROGRESS_SECONDS
 ROLES = ("operator", "viewer")
 
 # Environment variables, documented in the README and `--help`.
@@ -51,6 +58,10 @@ ENVIRONMENT = {
     "IPC_HMI_TLS_KEY": "client private key (PEM) for mutual TLS; implies TLS",
     "IPC_HMI_TLS_SERVER_NAME": "name expected in the IPC's certificate; implies TLS",
     "IPC_HMI_DATA_DIR": "folder for the audit trail and other data",
+    "IPC_HMI_STUCK_FACTOR": "a step is stuck after this many times its longest earlier duration (1..1000)",
+    "IPC_HMI_STUCK_MINIMUM": "and after at least this many seconds (0..604800)",
+    "IPC_HMI_STUCK_WITHOUT_HISTORY": "seconds on one step before it counts as stuck with no history (0..604800)",
+    "IPC_HMI_RESTART_GRACE": "seconds an IPC may be unreachable mid-update before it is trouble (0..604800)",
 }
 
 
@@ -107,6 +118,25 @@ class SignInConfig:
 
 
 @dataclass(frozen=True)
+class ProgressConfig:
+    """The [progress] section: when a step counts as stuck, how long a restart mid-update may take."""
+
+    stuck_factor: float = DEFAULT_STUCK_FACTOR
+    stuck_minimum: float = DEFAULT_STUCK_MINIMUM
+    stuck_without_history: float = DEFAULT_STUCK_WITHOUT_HISTORY
+    restart_grace: float = DEFAULT_RESTART_GRACE
+
+    def scaled(self, speed: float) -> ProgressConfig:
+        """The seconds divided by a demo speed (the demo's mock runs `speed` times faster)."""
+        return ProgressConfig(
+            stuck_factor=self.stuck_factor,
+            stuck_minimum=self.stuck_minimum / speed,
+            stuck_without_history=self.stuck_without_history / speed,
+            restart_grace=self.restart_grace / speed,
+        )
+
+
+@dataclass(frozen=True)
 class AppConfig:
     """Everything `load_config` resolved. (Each config class has a docstring: without one, dataclass
     builds it with inspect.signature, which costs every CLI start a little.)"""
@@ -116,6 +146,7 @@ class AppConfig:
     audit_path: Path
     signin: SignInConfig = field(default_factory=SignInConfig)
     data_dir: Path = Path(".")
+    progress: ProgressConfig = field(default_factory=ProgressConfig)
 
 
 # --- platform folders -----------------------------------------------------------------------------------------
@@ -202,6 +233,44 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_progress_arguments(parser: argparse.ArgumentParser) -> None:
+    """The [progress] flags, for the subcommands that follow a running update (gui, report)."""
+    group = parser.add_argument_group(
+        "progress",
+        "When a step counts as stuck, and how long the IPC may restart mid-update "
+        "(IPC_HMI_STUCK_FACTOR, …, or the config file's [progress] table).",
+    )
+    group.add_argument(
+        "--stuck-factor",
+        metavar="N",
+        type=float,
+        default=None,
+        help=f"a step is stuck after N times its longest earlier duration (default {DEFAULT_STUCK_FACTOR:g})",
+    )
+    group.add_argument(
+        "--stuck-minimum",
+        metavar="SECONDS",
+        type=float,
+        default=None,
+        help=f"and after at least SECONDS (default {DEFAULT_STUCK_MINIMUM:g})",
+    )
+    group.add_argument(
+        "--stuck-without-history",
+        metavar="SECONDS",
+        type=float,
+        default=None,
+        help=f"with no earlier update to compare with, after SECONDS (default {DEFAULT_STUCK_WITHOUT_HISTORY:g})",
+    )
+    group.add_argument(
+        "--restart-grace",
+        metavar="SECONDS",
+        type=float,
+        default=None,
+        help="seconds the IPC may be unreachable mid-update before the connection-trouble warning "
+        f"(default {DEFAULT_RESTART_GRACE:g})",
+    )
+
+
 # --- validation -----------------------------------------------------------------------------------------------
 
 
@@ -244,7 +313,8 @@ def _bool(value: Any, where: str) -> bool:
     return value
 
 
-# TOML schema: key -> (expected form, kind). Kinds: str, path, bool, poll, deadline, stale, idle, target.
+# TOML schema: key -> (expected form, kind). Kinds: str, path, bool, poll, deadline, stale, idle, target,
+# factor, progress.
 _TOP_KEYS = {
     "target": "target",
     "poll_interval": "poll",
@@ -256,6 +326,12 @@ _SECTIONS = {
     "auth": {"token_file": "path", "allow_insecure_token": "bool"},
     "audit": {"path": "path"},
     "signin": {"enabled": "bool", "idle_timeout": "idle"},
+    "progress": {
+        "stuck_factor": "factor",
+        "stuck_minimum": "progress",
+        "stuck_without_history": "progress",
+        "restart_grace": "progress",
+    },
 }
 _OPERATOR_KEYS = ("name", "role", "pin_hash")
 
@@ -271,6 +347,10 @@ def _check(kind: str, value: Any, where: str, base: Path) -> Any:
         return _number(value, where, STALE_RANGE)
     if kind == "idle":
         return _number(value, where, IDLE_RANGE)
+    if kind == "factor":
+        return _number(value, where, STUCK_FACTOR_RANGE, unit="")
+    if kind == "progress":
+        return _number(value, where, PROGRESS_RANGE)
     if kind == "bool":
         return _bool(value, where)
     if kind == "path":
@@ -466,4 +546,22 @@ def load_config(args: argparse.Namespace | None = None, environ: Mapping[str, st
         idle_timeout=float(file_values.get("signin.idle_timeout", DEFAULT_IDLE_TIMEOUT)),
         operators=file_values.get("operators", ()),
     )
-    return AppConfig(client=client, config_file=config_file, audit_path=audit_path, signin=signin, data_dir=data_dir)
+
+    def progress_setting(name: str, default: float, kind: str) -> float:
+        value, where = pick(name, "IPC_HMI_" + name.upper(), "progress." + name)
+        return float(_check(kind, value, where, Path("."))) if value is not None else default
+
+    progress = ProgressConfig(
+        stuck_factor=progress_setting("stuck_factor", DEFAULT_STUCK_FACTOR, "factor"),
+        stuck_minimum=progress_setting("stuck_minimum", DEFAULT_STUCK_MINIMUM, "progress"),
+        stuck_without_history=progress_setting("stuck_without_history", DEFAULT_STUCK_WITHOUT_HISTORY, "progress"),
+        restart_grace=progress_setting("restart_grace", DEFAULT_RESTART_GRACE, "progress"),
+    )
+    return AppConfig(
+        client=client,
+        config_file=config_file,
+        audit_path=audit_path,
+        signin=signin,
+        data_dir=data_dir,
+        progress=progress,
+    )

@@ -27,6 +27,8 @@ EPOCH_SECONDS = (0.0, 253_402_300_799.0)  # 1970 to the end of year 9999 (what d
 SPAN_SECONDS = (0.0, 100 * 366 * 86400.0)  # `history --since 7d`: at most a hundred years back
 RECORD_LIMIT = (1, 1_000_000_000)  # `history --limit`
 BUILDS = (1, 1000)
+STUCK_FACTOR = (1.0, 1000.0)  # [progress] stuck_factor: times the longest earlier duration of a step
+PROGRESS_SECONDS = (0.0, 7 * 86400.0)  # [progress] stuck_minimum, stuck_without_history, restart_grace
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,7 @@ class RunTracker:
     step_start_seen: bool = False  # the poll before showed the step before (no gap)
     step_gap: bool = False  # a gap in the data while it ran
     consistent: bool = True
+    version: str | None = None  # the version id being installed (the offer when the run started)
     finished: tuple[StepRecord, ...] = ()  # steps that ended with the last observed snapshot
 
     @property
@@ -117,6 +118,15 @@ def _ended(t: RunTracker, at: float, gap: bool) -> StepRecord | None:
     return StepRecord(t.run_id, t.step, duration, t.step_start_seen and not t.step_gap and not gap)
 
 
+def _succeeded(t: RunTracker, snapshot: Snapshot) -> bool:
+    """The run ended well: UP_TO_DATE, or already the next offer while running the version just installed
+    (a poll can miss the short UP_TO_DATE between two releases). FAULT and anything else: not."""
+    if snapshot.state is UpdateState.UP_TO_DATE:
+        return True
+    current = snapshot.current.version_id if snapshot.current is not None else None
+    return snapshot.state is UpdateState.UPDATE_AVAILABLE and t.version is not None and current == t.version
+
+
 def observe(tracker: RunTracker, snapshot: Snapshot | None) -> RunTracker:
     """Folds one poll in. A snapshot already seen (same received_at) or None changes nothing."""
     t = replace(tracker, finished=()) if tracker.finished else tracker
@@ -128,13 +138,14 @@ def observe(tracker: RunTracker, snapshot: Snapshot | None) -> RunTracker:
     gap = t.last_at is not None and at - t.last_at > t.gap_limit
     key = step_key(snapshot)
     if snapshot.state is not UpdateState.RUNNING:
-        done = _ended(t, at, gap) if snapshot.state is UpdateState.UP_TO_DATE and t.running else None
+        done = _ended(t, at, gap) if t.running and _succeeded(t, snapshot) else None
         return RunTracker(gap_limit=t.gap_limit, last_at=at, finished=(done,) if done else ())
     if t.run_id is None:
         run_id = f"{snapshot.received_wall:.6f}"
         return RunTracker(
             gap_limit=t.gap_limit,
             last_at=at,
+            version=snapshot.available.version_id if snapshot.available is not None else None,
             run_id=run_id,
             step=key,
             step_started_at=at,
@@ -196,7 +207,15 @@ class Estimate:
             return ""
         if self.status is Status.INCONSISTENT:
             return _("No estimate: not enough consistent data from the IPC.")
-        running = format_duration(self.running_for or 0.0)
+        if self.running_for is None:  # one read (`ipc-hmi report`): how long it has run is not known
+            if self.status is Status.NO_HISTORY or self.usual is None:
+                return _("No earlier update to compare with.")
+            return ngettext(
+                "usually about {usual} here ({n} earlier update)",
+                "usually about {usual} here ({n} earlier updates)",
+                self.earlier,
+            ).format(usual=format_rough(self.usual), n=self.earlier)
+        running = format_duration(self.running_for)
         if self.status is Status.NO_HISTORY or self.usual is None:
             return _("No earlier update to compare with; running for {running}.").format(running=running)
         return ngettext(
@@ -357,6 +376,42 @@ def estimate(
     )
 
 
+def estimate_once(
+    snapshot: Snapshot | None, history: Sequence[StepRecord], settings: ProgressSettings | None = None
+) -> Estimate:
+    """For a single read (`ipc-hmi report` without --watch): what is usual for the running step.
+
+    One answer cannot say how long the step has run, so there is no "running for" (`running_for` is
+    None) and no stuck flag; the range spans "the step just ended" (its later steps only) to "it just
+    began" (this step and the later ones), lower bound rounded down, upper up. Never raises.
+    """
+    settings = settings or ProgressSettings()
+    if snapshot is None or snapshot.state is not UpdateState.RUNNING:
+        return Estimate(Status.IDLE, settings=settings)
+    step = step_key(snapshot)
+    if step is None:
+        return Estimate(Status.INCONSISTENT, settings=settings)
+    usable = _usable(history)
+    same = [r for r in usable if r.key == step]
+    if not same:
+        return Estimate(Status.NO_HISTORY, step, settings=settings)
+    durations = [r.duration for r in same]
+    remaining = None
+    late, early = _raw_range(step, math.inf, usable), _raw_range(step, 0.0, usable)
+    if late is not None and early is not None:
+        remaining = (late[0], max(early[1], late[0] + 1))
+    return Estimate(
+        Status.ESTIMATE,
+        step,
+        None,
+        usual=_median(durations),
+        longest=max(durations),
+        earlier=len({r.run_id for r in same}),
+        remaining=remaining,
+        settings=settings,
+    )
+
+
 # ---- liveness during a run -----------------------------------------------------------------
 
 DEFAULT_RESTART_GRACE = 300.0  # seconds an IPC may stay unreachable mid-update before it is "connection trouble"
@@ -395,6 +450,9 @@ def liveness(
 
 
 # ---- for the timeline and for `report --json` ----------------------------------------------
+
+
+STUCK_ENDED = _("The step that took much longer than on earlier updates has ended.")  # timeline, report --watch
 
 
 def stuck_change(previous: Estimate | None, current: Estimate) -> str | None:

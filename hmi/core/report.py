@@ -13,23 +13,35 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from hmi.core.model import ClientState
+    from hmi.core.progress import Estimate
 
 _LABEL_WIDTH = 12
 
 
-def info_json(info: Any, *, compact: bool = False) -> str:
-    """UpdateInfo (any message) as grpcurl prints it."""
+def info_json(info: Any, *, compact: bool = False, hmi: dict[str, object] | None = None) -> str:
+    """UpdateInfo (any message) as grpcurl prints it; with `hmi`, that object is added last under "hmi".
+
+    The IPC's own fields keep protobuf's JSON mapping exactly (MessageToJson is json.dumps of MessageToDict,
+    so the same dict with one more key prints them the same)."""
+    import json
+
     from google.protobuf import json_format
 
     from hmi.core.text import json_for_terminal
 
-    text: str = json_format.MessageToJson(
-        info,
-        preserving_proto_field_name=False,
-        indent=None if compact else 2,
-        ensure_ascii=False,
-    )
+    indent = None if compact else 2
+    if hmi is None:
+        text: str = json_format.MessageToJson(
+            info, preserving_proto_field_name=False, indent=indent, ensure_ascii=False
+        )
+    else:
+        obj = json_format.MessageToDict(info, preserving_proto_field_name=False)
+        obj["hmi"] = hmi
+        text = json.dumps(obj, indent=indent, ensure_ascii=False, allow_nan=False)
     return json_for_terminal(text)
+
+
+NOT_RUNNING_HMI: dict[str, object] = {"expected": None, "stuck": False}  # = hmi_json of an idle estimate
 
 
 def _block(label: str, text: str) -> list[str]:
@@ -41,8 +53,9 @@ def _block(label: str, text: str) -> list[str]:
     return out
 
 
-def format_report(state: ClientState, now: float) -> str:
-    """The `ipc-hmi report` block: state (FAULT explained), versions, progress, notes, connection."""
+def format_report(state: ClientState, now: float, estimate: Estimate | None = None) -> str:
+    """The `ipc-hmi report` block: state (FAULT explained), versions, progress and what is usual for it,
+    notes, connection."""
     from hmi.core.i18n import _
     from hmi.core.model import spelled_out
     from hmi.core.view import connection_text, headline, progress_text, version_text
@@ -58,6 +71,11 @@ def format_report(state: ClientState, now: float) -> str:
                 lines += _block(_("Exact id"), spelled_out(version.version_id))
         if snap.progress is not None:
             lines += _block(_("Progress"), progress_text(snap.progress))
+        if estimate is not None and estimate.step_text:
+            expected = [estimate.step_text, estimate.remaining_text]
+            lines += _block(_("Expected"), "\n".join(x for x in expected if x))
+        if estimate is not None and estimate.stuck:
+            lines += _block(_("Warning"), estimate.stuck_text)
         notes = snap.available.notes_preview if snap.available is not None else ""
         if notes:
             lines += _block(_("Notes"), notes)
@@ -85,6 +103,35 @@ def format_line(state: ClientState, now: float, wall: float) -> str:
     stamp = _dt.datetime.fromtimestamp(wall).strftime("%H:%M:%S")
     text = f"{head.title} · {head.detail}" if head.detail else head.title
     return f"{stamp}  {text}"
+
+
+def estimate_key(estimate: Estimate) -> tuple[Any, ...]:
+    """Equal for two estimates a `--watch` reader would see as the same (ignores how long the step has run)."""
+    return (estimate.status, estimate.step, estimate.earlier, estimate.remaining, estimate.stuck)
+
+
+def format_estimate_lines(previous: Estimate | None, estimate: Estimate, wall: float) -> list[str]:
+    """`--watch` lines when the estimate changed: what is usual and the range, the stuck-step warning when
+    it starts, and a note when it ends."""
+    import datetime as _dt
+    from dataclasses import replace
+
+    from hmi.core.i18n import _
+    from hmi.core.progress import STUCK_ENDED, Status, stuck_change
+
+    stamp = _dt.datetime.fromtimestamp(wall).strftime("%H:%M:%S")
+    out: list[str] = []
+    changed = previous is None or estimate_key(previous) != estimate_key(estimate)
+    if changed and estimate.status is not Status.IDLE and not estimate.stuck:
+        # Without "running for": the line's time says when, and it is printed as the step starts.
+        parts = [replace(estimate, running_for=None).step_text, estimate.remaining_text]
+        out.append(f"{stamp}  " + _("Expected: {text}").format(text=" · ".join(x for x in parts if x)))
+    change = stuck_change(previous, estimate)
+    if change == "started":
+        out.append(f"{stamp}  " + _("Warning: {text}").format(text=estimate.stuck_text))
+    elif change == "ended":
+        out.append(f"{stamp}  {STUCK_ENDED}")
+    return out
 
 
 def format_failure(state: ClientState) -> tuple[str, str, int]:

@@ -18,11 +18,19 @@ available as `await StepHistory.arecords(...)`.
 
 A write or read failure never stops an update from being watched: the recorder keeps its
 in-memory history and reports the problem in `last_error`.
+
+One writer per target: the console and `ipc-hmi report --watch` may watch the same IPC at once,
+and each would store the same steps under its own run id (doubling "3 earlier updates"). A
+recorder therefore writes only while it holds an advisory lock on a sidecar file for its target
+(`writer_lock_path`, taken without waiting on the first flush). A recorder that cannot take it
+still estimates from its in-memory history but drops its rows; it tries again on each later
+flush, so it takes over once the other watcher ends (from the next step on).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import math
 import sqlite3
 import threading
@@ -30,6 +38,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from hmi.core.filelock import FileLock, LockBusy
 from hmi.core.i18n import _
 from hmi.core.model import Snapshot
 from hmi.core.progress import (
@@ -64,6 +73,12 @@ CREATE TABLE IF NOT EXISTS steps (
 );
 CREATE INDEX IF NOT EXISTS steps_by_target ON steps (target, run_id)
 """
+
+
+def writer_lock_path(steps_path: Path, target: str) -> Path:
+    """The file whose lock (hmi.core.filelock's `.NAME.lock` beside it) makes one process the writer for `target`."""
+    digest = hashlib.sha256(target.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return Path(steps_path).parent / f"{Path(steps_path).name}.{digest}"
 
 
 class StepHistoryError(Exception):
@@ -230,9 +245,15 @@ class StepRecorder:
         settings: ProgressSettings | None = None,
         gap_limit: float = DEFAULT_GAP_LIMIT,
         earlier: Sequence[StepRecord] | None = None,
+        exclusive: bool = True,
     ) -> None:
-        """`earlier` is the target's stored history if already read (e.g. with `await history.arecords`)."""
+        """`earlier` is the target's stored history if already read (e.g. with `await history.arecords`).
+
+        With `exclusive` (the default) rows are written only while this recorder holds the target's
+        writer lock (see the module docstring); `close()` lets it go."""
         self.target = target
+        self._exclusive = exclusive
+        self._writer: FileLock | None = None
         self.settings = settings or ProgressSettings()
         self.last_error: str | None = None
         self._history = history
@@ -245,6 +266,10 @@ class StepRecorder:
                 self._known = list(history.records(target))
             except StepHistoryError as exc:
                 self.last_error = str(exc)
+
+    @property
+    def history(self) -> StepHistory | None:
+        return self._history
 
     @property
     def tracker(self) -> RunTracker:
@@ -278,6 +303,9 @@ class StepRecorder:
         """Writes the pending steps; True when nothing is left pending. Never raises for a file problem."""
         if not self._pending or self._history is None:
             return not self._pending
+        if self._exclusive and not self._claim():
+            self._pending.clear()  # another process records this target; this one only estimates
+            return True
         batch = list(self._pending)
         try:
             self._history.add(self.target, batch)
@@ -292,3 +320,29 @@ class StepRecorder:
 
     async def aflush(self) -> bool:
         return await asyncio.to_thread(self.flush)
+
+    @property
+    def writer(self) -> bool:
+        """True while this recorder holds the target's writer lock."""
+        return self._writer is not None
+
+    def _claim(self) -> bool:
+        if self._writer is not None:
+            return True
+        assert self._history is not None
+        lock = FileLock(writer_lock_path(self._history.path, self.target))
+        try:
+            lock.acquire(0.0)
+        except LockBusy:
+            return False
+        except OSError as exc:  # no lock file can be made there: the rows could not be written either
+            self.last_error = _("Cannot write the step history {path}: {err}").format(path=self._history.path, err=exc)
+            return False
+        self._writer = lock
+        return True
+
+    def close(self) -> None:
+        """Lets the writer lock go (pending rows are not written: flush first)."""
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None

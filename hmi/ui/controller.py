@@ -9,6 +9,10 @@ the window reports activity (`touch`), its 1 s tick (`check_signin`, which appli
 sign-out) and PINs typed on the sheet (`check_pin`); an approval goes out only for a signed-in
 operator and names them in the audit record. A viewer's attempt is recorded as refused.
 
+Each client state is fed to a `hmi.core.stephistory.StepRecorder` (pure computation on the GUI thread); the
+estimate goes out as `progressChanged`, and ended steps are written by `flush` in the controller's own
+worker thread, one flush at a time. The step history file is opened and read in a worker thread in `start`.
+
 Nothing here waits on the network, on the disk or on crypto on the GUI thread: the PIN check (scrypt,
 about 60 ms) and the audit trail's reads and writes (the history, a refused approval, a failed sign-in)
 run on worker threads (`asyncio.to_thread`) as tasks this controller owns; the answers come back as
@@ -18,18 +22,20 @@ signals on the GUI thread. A busy audit trail is said on screen (`auditProblem`)
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import re
 import time
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
 from hmi.core.auth import NOBODY_REFUSED, VIEWER_REFUSED
 from hmi.core.client import ApprovalOutcome, ApprovalResult
-from hmi.core.config import AppConfig, ClientConfig
+from hmi.core.config import AppConfig, ClientConfig, ProgressConfig
 from hmi.core.errors import describe
 from hmi.core.i18n import _
 from hmi.core.model import CONFIRMATION_TTL, ApprovalIntent, ClientState, approval_gate, display_id
@@ -41,6 +47,7 @@ if TYPE_CHECKING:
     from hmi.core.audit import AuditStore
     from hmi.core.auth import Operator, SignIn, SignInResult
     from hmi.core.client import UpdaterClient
+    from hmi.core.stephistory import StepHistory, StepRecorder
     from hmi.mock.control import ControlClient
     from hmi.mock.server import RunningMock
 
@@ -96,6 +103,7 @@ class ConsoleController(QObject):
     signinChanged = Signal(object, str)
     historyLoaded = Signal(object, str)  # (records newest first, error text or "")
     auditProblem = Signal(str)  # a sentence: a refusal or a failed sign-in could not be recorded (busy trail, …)
+    progressChanged = Signal(object)  # hmi.core.progress.Estimate, once per client state
 
     def __init__(
         self,
@@ -110,10 +118,23 @@ class ConsoleController(QObject):
         operator: str | None = None,
         signin_clock: Callable[[], float] | None = None,
         approvals_off: str | None = None,
+        steps_path: Path | None = None,
         parent: QObject | None = None,
     ) -> None:
+        """`steps_path`: the step history file (None: estimates from this session's updates only)."""
         super().__init__(parent)
         self._client_config = config.client if isinstance(config, AppConfig) else config
+        progress = config.progress if isinstance(config, AppConfig) else ProgressConfig()
+        # The demo's mock runs `speed` times faster: so do its thresholds (docs/progress.md).
+        self.progress_config = progress.scaled(speed) if demo and speed > 0 else progress
+        self._steps_path = steps_path
+        self._steps: StepHistory | None = None
+        self.recorder: StepRecorder | None = None
+        self.steps_problem: str | None = None  # why the step history cannot be used (then: in memory only)
+        self._flush: asyncio.Task[Any] | None = None
+        # One plain worker thread for the step history (not qasync's default executor, whose QThreads
+        # crashed the test process once under load); one thread also keeps the writes in order.
+        self._io: concurrent.futures.ThreadPoolExecutor | None = None
         self.demo = demo
         self.scenario = scenario
         self.speed = speed
@@ -185,6 +206,7 @@ class ConsoleController(QObject):
             if self._signin_config is not None:  # failed sign-ins name the simulated IPC's address
                 self.signin = self._new_signin(self.mock.address)
         self.client = UpdaterClient(client_config, clock=self._clock, wall=self._wall, audit=self._audit)
+        self.recorder = await self._open_recorder(client_config.target)
         self._unsubscribe = self.client.subscribe(self._on_state)
         self.started.emit(client_config.target)
         self.stateChanged.emit(self.client.state)
@@ -195,7 +217,8 @@ class ConsoleController(QObject):
         if self._closed:
             return
         self._closed = True
-        tasks = [t for t in self._tasks if not t.done()]
+        flush = self._flush  # a write in a worker thread is not cancelled: it ends, then the last one runs
+        tasks = [t for t in self._tasks if not t.done() and t is not flush]
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -203,6 +226,10 @@ class ConsoleController(QObject):
                 await task
         if self._unsubscribe is not None:
             self._unsubscribe()
+        if flush is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await flush
+        await self._close_recorder()
         if self.client is not None:
             await self.client.aclose()
         if self.control is not None:
@@ -211,7 +238,55 @@ class ConsoleController(QObject):
         if self.mock is not None:
             await self.mock.stop(grace=None)
 
+    async def _in_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if self._io is None:
+            self._io = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="ipc-hmi-steps")
+        return await asyncio.get_running_loop().run_in_executor(self._io, fn, *args)
+
+    async def _open_recorder(self, target: str) -> StepRecorder:
+        from hmi.core.progress import ProgressSettings
+        from hmi.core.stephistory import StepHistory, StepHistoryError, StepRecorder
+
+        p = self.progress_config
+        settings = ProgressSettings(p.stuck_factor, p.stuck_minimum, p.stuck_without_history)
+        earlier: tuple[Any, ...] = ()
+        if self._steps_path is not None:
+            try:
+                self._steps = await self._in_thread(StepHistory.open, self._steps_path)
+                earlier = await self._in_thread(self._steps.records, target)
+            except StepHistoryError as exc:
+                self.steps_problem = str(exc)
+                log.warning("%s; estimates come from this session's updates only", exc)
+                if self._steps is not None:
+                    await self._in_thread(self._steps.close)
+                    self._steps = None
+        return StepRecorder(target, self._steps, settings=settings, earlier=earlier)
+
+    async def _close_recorder(self) -> None:
+        recorder, steps = self.recorder, self._steps
+        self._steps = None
+        if recorder is not None:
+            if steps is not None:
+                with contextlib.suppress(Exception):
+                    await self._in_thread(recorder.flush)  # the step that just ended, if any
+            recorder.close()
+        if steps is not None:
+            await self._in_thread(steps.close)
+        if self._io is not None:
+            self._io.shutdown(wait=False)
+            self._io = None
+
+    def _feed_progress(self, state: ClientState) -> None:
+        recorder = self.recorder
+        if recorder is None or self._closed:
+            return
+        self.progressChanged.emit(recorder.feed(state.snapshot, self._clock()))
+        # One write at a time, off the GUI thread; feed only appends to `pending`, which flush takes from the front.
+        if recorder.pending and self._steps is not None and (self._flush is None or self._flush.done()):
+            self._flush = self._spawn(self._in_thread(recorder.flush), "steps-flush")
+
     def _on_state(self, state: ClientState) -> None:
+        self._feed_progress(state)
         self.stateChanged.emit(state)
         if not self._had_data and state.snapshot is not None:
             self._had_data = True

@@ -32,6 +32,8 @@ NAMES = (
     "info",
     "warning",
     "demo",
+    "stuck-step",  # a step taking much longer than on earlier updates
+    "restarting",  # the IPC restarts as part of the update
 )
 
 

@@ -26,7 +26,9 @@ from hmi.core.model import (
     clean_line,
     display_id,
 )
-from hmi.core.view import Headline, Severity, format_age, headline
+from hmi.core.progress import DEFAULT_RESTART_GRACE, Estimate, Liveness, Status, liveness, stuck_change
+from hmi.core.progress import STUCK_ENDED as STUCK_ENDED  # the timeline's words; the CLI says the same
+from hmi.core.view import INSTALLING, Headline, Severity, format_age, headline, progress_text
 
 SENTENCE_ID_MAX = 48  # a version id in a sentence is shortened in the middle beyond this
 SENTENCE_ID_KEEP = 22  # characters kept on each side of the "…"
@@ -45,6 +47,7 @@ class TimelineKind(enum.StrEnum):
     ERROR = "error"
     DEMO = "demo"
     SIGNIN = "signin"
+    STEP = "step"  # a step took much longer than on earlier updates (issue 14)
 
 
 class OperatorLike(Protocol):
@@ -415,6 +418,7 @@ class Screen:
     health: Health
     action: Action
     hint: Hint
+    liveness: str = ""  # the status bar during an update: "IPC answered 1 s ago"
 
     @property
     def live(self) -> bool:
@@ -436,11 +440,12 @@ def screen(
     sheet_open: bool,
     signin: bool,
     operator: OperatorLike | None,
+    restart_grace: float = DEFAULT_RESTART_GRACE,
 ) -> Screen:
     if state is None:
         line, health = waiting_headline(target), Health.CONNECTING
     else:
-        line, health = headline(state, now), state.connection.health(now)
+        line, health = console_headline(state, now, restart_grace), state.connection.health(now)
     sending, off = desk.sending is not None, bool(desk.approvals_off)
     desk = replace(
         desk,
@@ -449,4 +454,74 @@ def screen(
     )
     button = action(state, now, sending=sending, sheet_open=sheet_open, approvals_off=off)
     line_under = hint(desk.notice, state, now, approvals_off=off, signin=signin, operator=operator)
-    return Screen(desk, line, health, button, line_under)
+    return Screen(desk, line, health, button, line_under, liveness_text(state, now, restart_grace))
+
+
+# -- a long update: estimate, stuck step, liveness (issue 14; rules in hmi.core.progress) --------------------
+STUCK_ICON = "stuck-step"
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressView:
+    """The progress area of a running update.
+
+    `step`: "Step 3 of 7 · Migrating the database — usually about 2 min here (3 earlier updates), running for
+    1 min 40 s" (only the step when there is nothing to compare with); `estimate`: "About 6 to 9 min left",
+    "No earlier update to compare with; …" or ""; `warning`: the stuck-step words, shown amber with `icon`.
+    """
+
+    step: str
+    estimate: str
+    stuck: bool
+    warning: str
+    icon: str
+
+
+def progress_view(snapshot: Snapshot | None, estimate: Estimate | None) -> ProgressView:
+    """What the progress area says, from the last snapshot and the estimate made at the last poll."""
+    progress = snapshot.progress if snapshot is not None else None
+    step = progress_text(progress) or INSTALLING
+    if estimate is None or estimate.status is Status.IDLE:
+        return ProgressView(step, "", False, "", "")
+    if estimate.stuck:  # the warning says how long the step usually takes and how long it runs now
+        return ProgressView(step, "", True, estimate.stuck_text, STUCK_ICON)
+    if estimate.status is Status.ESTIMATE:
+        step = _("{step} — {estimate}").format(step=step.rstrip("."), estimate=estimate.step_text)
+        line = estimate.remaining_text
+    else:
+        line = estimate.step_text  # nothing to compare with, or the IPC's counts do not add up
+    return ProgressView(step, line, False, "", "")
+
+
+def stuck_note(previous: Estimate | None, current: Estimate) -> str | None:
+    """The timeline's words when the stuck state starts or ends, else None."""
+    change = stuck_change(previous, current)
+    if change == "started":
+        return current.stuck_text
+    if change == "ended":
+        return STUCK_ENDED
+    return None
+
+
+def update_running(state: ClientState | None) -> bool:
+    """The last data said an update runs (also while the IPC does not answer)."""
+    snap = state.snapshot if state else None
+    return snap is not None and snap.state is UpdateState.RUNNING
+
+
+def liveness_text(state: ClientState | None, now: float, restart_grace: float = DEFAULT_RESTART_GRACE) -> str:
+    """The status bar during an update: "IPC answered 1 s ago" (refreshed each second); "" when none runs."""
+    if state is None:
+        return ""
+    return liveness(state.connection, now, update_running(state), restart_grace).status_text
+
+
+def console_headline(state: ClientState, now: float, restart_grace: float = DEFAULT_RESTART_GRACE) -> Headline:
+    """The headline, except that an IPC unreachable mid-update is "restarting" for `restart_grace` seconds
+    before the usual connection-trouble warning (it restarts as part of many updates)."""
+    live = liveness(state.connection, now, update_running(state), restart_grace)
+    if live.kind is not Liveness.RESTARTING or state.snapshot is None:
+        return headline(state, now)
+    last = progress_text(state.snapshot.progress) or INSTALLING
+    detail = _("{status}. Last known: {progress}").format(status=live.status_text, progress=last)
+    return Headline("restarting", live.headline, detail, Severity.ACTIVE)

@@ -1,4 +1,5 @@
-"""The status bar: is the data live, which IPC, who is signed in, History and the demo badge."""
+"""The status bar: is the data live (during an update: when the IPC last answered), which IPC, who is signed
+in, History and the demo badge."""
 
 from __future__ import annotations
 
@@ -81,9 +82,12 @@ class StatusBar(QFrame):
             self.demo_toggle.clicked.connect(self.demoToggled)
             lay.addWidget(self.demo_toggle, 0)
 
-    def draw(self, state: ClientState | None, now: float, health: Health) -> None:
+    def draw(self, state: ClientState | None, now: float, health: Health, liveness: str = "") -> None:
+        """`liveness`: while an update runs, how recently the IPC answered ("IPC answered 1 s ago")."""
         if state is None:
             text = _("Connecting to {t}…").format(t=self._target or "?")
+        elif liveness:
+            text = liveness
         else:
             text = connection_text(state.connection, now)
             if health is Health.ONLINE:

@@ -10,7 +10,7 @@ from hmi.core.i18n import _
 from hmi.core.model import ClientState
 from hmi.core.view import INSTALLING, Severity, format_age, progress_text, version_text
 from hmi.ui import theme
-from hmi.ui.presenter import Action, Hint, RunClock
+from hmi.ui.presenter import Action, Hint, ProgressView, RunClock
 from hmi.ui.tone import ToneCard
 from hmi.ui.widgets import ElideButton, ElideLabel, IconLabel, WrapLabel
 
@@ -59,13 +59,30 @@ class VersionPanel(ToneCard):
         self.progress_bar.setObjectName("progressBar")
         self.progress_bar.setAccessibleName(_("Update progress"))
         self.progress_bar.setTextVisible(False)
-        self.progress_text = WrapLabel("", max_lines=2)  # the timeline keeps every stage in full
+        self.progress_text = WrapLabel("", max_lines=4)  # the step and what is usual for it; the timeline keeps all
         self.progress_text.setObjectName("progressText")
+        self.progress_estimate = WrapLabel("", max_lines=2)  # "About 6 to 9 min left" or "No earlier update …"
+        self.progress_estimate.setObjectName("progressEstimate")
         self.progress_elapsed = WrapLabel("", max_lines=2)
         self.progress_elapsed.setObjectName("progressElapsed")
         self.progress_elapsed.setProperty("muted", True)
+        self.stuck_box = ToneCard()  # amber, its own icon and words: attention, not an alarm
+        self.stuck_box.setObjectName("stuckWarning")
+        self.stuck_box.set_tone(Severity.DEGRADED, hatch=False)  # the data is live: amber without the hatch
+        sl = QHBoxLayout(self.stuck_box)
+        sl.setContentsMargins(16, 6, 8, 6)
+        sl.setSpacing(8)
+        self.stuck_icon = IconLabel(theme.SMALL_ICON_PX)
+        self.stuck_icon.set_icon("stuck-step")
+        self.stuck_text = WrapLabel("")
+        self.stuck_text.setObjectName("stuckText")
+        sl.addWidget(self.stuck_icon, 0, Qt.AlignmentFlag.AlignTop)
+        sl.addWidget(self.stuck_text, 1)
+        self.stuck_box.hide()
         pl.addWidget(self.progress_bar)
         pl.addWidget(self.progress_text)
+        pl.addWidget(self.progress_estimate)
+        pl.addWidget(self.stuck_box)
         pl.addWidget(self.progress_elapsed)
         lay.addWidget(self.progress_box)
         lay.addStretch(1)
@@ -136,10 +153,13 @@ class VersionPanel(ToneCard):
             self.available_caption.setText(_("Available version"))
         self.set_tone(Severity.DEGRADED if stale else Severity.NORMAL, hatch=stale)
 
-    def render_progress(self, state: ClientState | None, run: RunClock | None, now: float) -> None:
+    def render_progress(
+        self, state: ClientState | None, run: RunClock | None, now: float, view: ProgressView | None = None
+    ) -> None:
         snap = state.snapshot if state else None
         self.progress_box.setVisible(run is not None)
         if run is None or snap is None:
+            self.stuck_box.hide()
             return
         progress = snap.progress
         if progress is not None and progress.determinate:
@@ -148,8 +168,21 @@ class VersionPanel(ToneCard):
             self.progress_bar.setValue(progress.step)
         else:
             self.progress_bar.setRange(0, 0)  # busy: totals missing or inconsistent
-        self.progress_text.setText(progress_text(progress) or INSTALLING)
+        if view is None:
+            self.progress_text.setText(progress_text(progress) or INSTALLING)
+            self.progress_estimate.hide()
+            self.stuck_box.hide()
+        else:
+            self.progress_text.setText(view.step)
+            self.progress_estimate.setText(view.estimate)
+            self.progress_estimate.setVisible(bool(view.estimate))
+            self.stuck_text.setText(view.warning)
+            self.stuck_box.setVisible(view.stuck)
         self.progress_elapsed.setText(run.text(now))
+        # On a small panel the warning needs the room: the headline names the step, the warning says how long.
+        compact_stuck = view is not None and view.stuck and not self._wide
+        self.progress_text.setVisible(not compact_stuck)
+        self.progress_elapsed.setVisible(not compact_stuck)
 
     def render_action(self, view: Action, described: bool) -> None:
         self.approve_button.setVisible(view.visible)

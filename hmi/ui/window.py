@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QApplication, QHBoxLayout, QMainWindow, QVBoxLayou
 from hmi.core.client import ApprovalResult
 from hmi.core.i18n import _
 from hmi.core.model import ApprovalIntent, ClientState
+from hmi.core.progress import DEFAULT_RESTART_GRACE, Estimate
 from hmi.core.view import Severity, version_text
 from hmi.ui import presenter as present
 from hmi.ui import theme
@@ -75,10 +76,13 @@ class ConsoleWindow(QMainWindow):
         wall: Callable[[], float] = time.time,
         hold_seconds: float = HOLD_SECONDS,
         sheet_timeout: float = SHEET_TIMEOUT,
+        restart_grace: float = DEFAULT_RESTART_GRACE,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("consoleWindow")
+        self._restart_grace = restart_grace  # seconds unreachable mid-update shown as "restarting"
+        self._estimate: Estimate | None = None  # from the controller, once per poll (set_estimate)
         self._clock, self._wall, self._target, self._kiosk = clock, wall, target, kiosk
         self._sheet_timeout = sheet_timeout
         self._state: ClientState | None = None
@@ -186,6 +190,15 @@ class ConsoleWindow(QMainWindow):
     def set_state(self, state: ClientState) -> None:
         self._state = state
         self._render()
+
+    def set_estimate(self, estimate: Estimate) -> None:
+        """The progress estimate made at the last poll (hmi.core.progress); the timeline notes a stuck step.
+
+        Drawn with the next render: the controller sends it just before the state it was made from."""
+        note = present.stuck_note(self._estimate, estimate)
+        self._estimate = estimate
+        if note is not None:
+            self._note(TimelineKind.STEP, note, Severity.DEGRADED if estimate.stuck else Severity.NORMAL)
 
     def show_approval_started(self, version_id: str) -> None:
         self._said(present.approval_started(self._desk, version_id, self._state))
@@ -366,13 +379,16 @@ class ConsoleWindow(QMainWindow):
             sheet_open=self.sheet.isVisible(),
             signin=signin is not None,
             operator=signin.operator if signin else None,
+            restart_grace=self._restart_grace,
         )
         self._desk = view.desk
         self.headline_card.draw(view.headline)
-        self.status_bar.draw(state, now, view.health)
+        self.status_bar.draw(state, now, view.health, view.liveness)
         self.version_panel.render_versions(state, view.live, now)
         self.notes_pane.render_notes(state)
-        self.version_panel.render_progress(state, view.desk.runs.run, now)
+        snap = state.snapshot if state else None
+        progress = present.progress_view(snap, self._estimate)
+        self.version_panel.render_progress(state, view.desk.runs.run, now, progress)
         self.version_panel.render_action(view.action, described=state is not None)
         self.version_panel.render_hint(view.hint)
 
