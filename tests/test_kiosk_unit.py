@@ -2,45 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from tests.syspkg import need_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT = ROOT / "resources" / "kiosk" / "ipc-hmi-kiosk.service"
 INSTALLED = "/opt/ipc-hmi/venv/bin/ipc-hmi"  # where docs/panel.md installs the console
 
 
-def _apt_install(*packages: str) -> None:
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(
-        ["apt-get", "install", "-y", "--no-install-recommends", *packages],
-        check=True,
-        timeout=300,
-        env=env,
-        capture_output=True,
-    )
-
-
-def _need(tool: str, package: str) -> str:
-    found = shutil.which(tool)
-    if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
-        _apt_install(package)
-        found = shutil.which(tool)
-    if found is None:
-        pytest.fail(
-            f"{tool} is missing: install it with 'apt-get install {package}' (as root), then run make test again"
-        )
-    return found
-
-
 def test_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
-    analyze = _need("systemd-analyze", "systemd")
-    _need("cage", "cage")
+    analyze = need_tool("systemd-analyze", "systemd")
+    need_tool("cage", "cage")
     text = UNIT.read_text()
     assert INSTALLED in text
     # verify checks that ExecStart's programs exist: point the console at this venv's, nothing else changes.
