@@ -157,6 +157,15 @@ def main(args: argparse.Namespace) -> int:
     # grpc core logs connection details (GOAWAY on shutdown, …) to stderr at INFO; the console shows
     # connection trouble on screen, so only errors go to the terminal unless the user asks for more.
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    # The Qt-free modules first (grpc, protobuf, the model, the audit trail): once PySide6 is loaded, its
+    # feature switch reads the source of every module imported after it, looking for "PySide6" (about 140 here).
+    import hmi.core.client
+    import hmi.ui.presenter
+
+    if not getattr(args, "no_audit", False):
+        import hmi.core.audit  # noqa: F401
+
+    # isort: split
     import qasync
     from PySide6.QtWidgets import QApplication
 

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from hmi.core.auth import NOBODY_REFUSED, VIEWER_REFUSED
 from hmi.core.client import ApprovalOutcome, ApprovalResult
 from hmi.core.config import AppConfig, ClientConfig
 from hmi.core.errors import describe
@@ -279,6 +278,8 @@ class ConsoleController(QObject):
         Nothing is sent. Returns the audit record id, or None without an audit store."""
         if self._audit is None:
             return None
+        from hmi.core.auth import NOBODY_REFUSED, VIEWER_REFUSED  # sign-in only: not loaded at start
+
         snap = self.client.state.snapshot if self.client is not None else None
         target = self.client.config.target if self.client is not None else self._client_config.target
         try:
