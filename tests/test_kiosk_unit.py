@@ -27,3 +27,12 @@ def test_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
     assert "ipc-hmi-kiosk.service" not in done.stderr, done.stderr  # no warnings about our unit either
     for line in ("Restart=always", "WatchdogSec=", "Type=notify", "User=ipc-hmi", "TTYPath=/dev/tty1"):
         assert line in text, line
+
+
+def test_the_units_documentation_is_installed_by_the_panel_page() -> None:
+    """Documentation= names a file the set-up installs from the wheel, not a path that exists only in the repo."""
+    lines = [line for line in UNIT.read_text().splitlines() if line.startswith("Documentation=")]
+    assert lines == ["Documentation=file:///usr/share/doc/ipc-hmi/panel.md"]
+    shipped = ROOT / "resources" / "doc" / "panel.md"  # in the wheel as hmi/resources/doc/panel.md
+    assert shipped.read_text() == (ROOT / "docs" / "panel.md").read_text()
+    assert "install -Dm644 $R/doc/panel.md /usr/share/doc/ipc-hmi/panel.md" in shipped.read_text()
