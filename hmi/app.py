@@ -179,6 +179,15 @@ def main(args: argparse.Namespace) -> int:
     # grpc core logs connection details (GOAWAY on shutdown, …) to stderr at INFO; the console shows
     # connection trouble on screen, so only errors go to the terminal unless the user asks for more.
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    # The Qt-free modules first (grpc, protobuf, the model, the audit trail): once PySide6 is loaded, its
+    # feature switch reads the source of every module imported after it, looking for "PySide6" (about 140 here).
+    import hmi.core.client
+    import hmi.ui.presenter
+
+    if not getattr(args, "no_audit", False):
+        import hmi.core.audit  # noqa: F401
+
+    # isort: split
     import qasync
 
     no_audit = bool(getattr(args, "no_audit", False))
@@ -336,24 +345,20 @@ async def _run(window: ConsoleWindow, controller: ConsoleController, args: argpa
             closed.set_result(None)
 
     window.closing.connect(on_closing)
-    stop_signal = False
 
-    def on_signal(*_args: object) -> None:
-        nonlocal stop_signal
-        stop_signal = True
-        loop.call_soon_threadsafe(window.force_close)
+    def on_signal() -> None:
+        window.force_close()
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    # Python runs signal handlers only between bytecodes; a light timer lets it in while Qt waits.
-    from PySide6.QtCore import QTimer
+    # The loop's own signal handling (signal.set_wakeup_fd under a socket notifier) wakes Qt's wait at once;
+    # a plain signal.signal handler would run only when Qt next hands control to Python (a timer, an event).
+    stops = (signal.SIGINT, signal.SIGTERM)
+    for sig in stops:
+        loop.add_signal_handler(sig, on_signal)
     from PySide6.QtGui import QGuiApplication
 
     from hmi.core.sdnotify import Notifier
 
     notifier = Notifier()  # does nothing unless systemd gave $NOTIFY_SOCKET
-    wake = QTimer()
-    wake.timeout.connect(lambda: None)
-    wake.start(250)
     try:
         if args.kiosk and args.screenshot is None:
             # Without a window manager (a bare X server on a panel) full-screen is not applied for us.
@@ -379,10 +384,9 @@ async def _run(window: ConsoleWindow, controller: ConsoleController, args: argpa
         await closed
         return 0
     finally:
-        wake.stop()
         notifier.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        for sig in stops:
+            loop.remove_signal_handler(sig)
         window.hide()
         await controller.aclose()
 

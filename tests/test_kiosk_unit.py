@@ -2,45 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from tests.syspkg import need_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT = ROOT / "resources" / "kiosk" / "ipc-hmi-kiosk.service"
 INSTALLED = "/opt/ipc-hmi/venv/bin/ipc-hmi"  # where docs/panel.md installs the console
 
 
-def _apt_install(*packages: str) -> None:
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(
-        ["apt-get", "install", "-y", "--no-install-recommends", *packages],
-        check=True,
-        timeout=300,
-        env=env,
-        capture_output=True,
-    )
-
-
-def _need(tool: str, package: str) -> str:
-    found = shutil.which(tool)
-    if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
-        _apt_install(package)
-        found = shutil.which(tool)
-    if found is None:
-        pytest.fail(
-            f"{tool} is missing: install it with 'apt-get install {package}' (as root), then run make test again"
-        )
-    return found
-
-
 def test_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
-    analyze = _need("systemd-analyze", "systemd")
-    _need("cage", "cage")
+    analyze = need_tool("systemd-analyze", "systemd")
+    need_tool("cage", "cage")
     text = UNIT.read_text()
     assert INSTALLED in text
     # verify checks that ExecStart's programs exist: point the console at this venv's, nothing else changes.
@@ -52,3 +27,12 @@ def test_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
     assert "ipc-hmi-kiosk.service" not in done.stderr, done.stderr  # no warnings about our unit either
     for line in ("Restart=always", "WatchdogSec=", "Type=notify", "User=ipc-hmi", "TTYPath=/dev/tty1"):
         assert line in text, line
+
+
+def test_the_units_documentation_is_installed_by_the_panel_page() -> None:
+    """Documentation= names a file the set-up installs from the wheel, not a path that exists only in the repo."""
+    lines = [line for line in UNIT.read_text().splitlines() if line.startswith("Documentation=")]
+    assert lines == ["Documentation=file:///usr/share/doc/ipc-hmi/panel.md"]
+    shipped = ROOT / "resources" / "doc" / "panel.md"  # in the wheel as hmi/resources/doc/panel.md
+    assert shipped.read_text() == (ROOT / "docs" / "panel.md").read_text()
+    assert "install -Dm644 $R/doc/panel.md /usr/share/doc/ipc-hmi/panel.md" in shipped.read_text()

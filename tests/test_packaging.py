@@ -30,29 +30,12 @@ def test_package_data_ships_icons_and_scenarios():
 
 def test_wheel_from_a_clean_checkout_carries_every_runtime_file(tmp_path: Path) -> None:
     """A wheel built from the committed tree (copied, so nothing is written into the source) has every file loaded."""
-    import subprocess
-    import sys
     import zipfile
 
+    from tests.wheelbuild import build_wheel
+
     had_build = (ROOT / "build").exists()
-    tree = tmp_path / "tree"
-    tracked = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True, timeout=30
-    ).stdout.split(b"\0")
-    for name in filter(None, tracked):
-        src = ROOT / name.decode()
-        if src.is_file():
-            dest = tree / name.decode()
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_bytes(src.read_bytes())
-    out = tmp_path / "wheel"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(tree)],
-        check=True,
-        timeout=120,
-        capture_output=True,
-    )
-    (wheel,) = out.glob("ipc_hmi-*.whl")
+    wheel = build_wheel(tmp_path)
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {f"hmi/resources/{p.relative_to(ROOT / 'resources')}" for p in (ROOT / "resources").rglob("*")}
     expected = {n for n in expected if "__pycache__" not in n and (ROOT / "resources" / n[14:]).is_file()}

@@ -118,6 +118,9 @@ def _run(args: argparse.Namespace) -> int:
             load_scenario(args.demo_scenario)
         except ScenarioError as exc:
             parser.error(f"--demo-scenario: {exc}")
+    from hmi import cli
     from hmi.app import main
 
-    return main(args)
+    code = main(args)
+    cli.leave_at_once()  # the window, the client and the audit trail are closed: Python's teardown is skipped
+    return code

@@ -35,7 +35,6 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -463,7 +462,7 @@ class AuditStore:
         kind: str = APPROVE_UPDATE,
     ) -> str:
         """Stores a new record (no outcome yet) and returns its id."""
-        record_id = str(uuid.uuid4())
+        record_id = str(_uuid4())
         now = _to_us(self._clock())
         with self._write() as cur:
             cur.execute(
@@ -537,7 +536,7 @@ class AuditStore:
         code: str | None = None,
     ) -> str:
         """Stores a finished record in one step (created = completed = now) and returns its id."""
-        record_id = str(uuid.uuid4())
+        record_id = str(_uuid4())
         now = _to_us(self._clock())
         with self._write() as cur:
             cur.execute(
@@ -727,3 +726,10 @@ def _corrupt(path: Path, exc: BaseException | None) -> AuditStoreCorrupt:
             "It was left untouched. Move it aside (keep it for the record); the next start then begins a new one."
         ).format(path=path, detail=detail)
     )
+
+
+def _uuid4() -> object:
+    """A fresh record id. uuid (and the platform module it loads) is imported at the first record, not at start."""
+    import uuid
+
+    return uuid.uuid4()

@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
-from hmi.core.auth import NOBODY_REFUSED, VIEWER_REFUSED
 from hmi.core.client import ApprovalOutcome, ApprovalResult
 from hmi.core.config import AppConfig, ClientConfig, ProgressConfig
 from hmi.core.errors import describe
@@ -370,6 +369,7 @@ class ConsoleController(QObject):
         record id, None if it could not be written: `auditProblem` says so), or None without an audit store."""
         if self._audit is None or self._closed:
             return None
+
         snap = self.client.state.snapshot if self.client is not None else None
         target = self.client.config.target if self.client is not None else self._client_config.target
         current = snap.current.version_id if snap and snap.current else None
@@ -378,6 +378,8 @@ class ConsoleController(QObject):
     async def _record_refusal(
         self, target: str, version_id: str, current: str | None, operator: str | None
     ) -> str | None:
+        from hmi.core.auth import NOBODY_REFUSED, VIEWER_REFUSED  # not needed for the first screen
+
         audit = self._audit
         assert audit is not None  # record_refusal starts this only with a trail
 
