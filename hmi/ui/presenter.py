@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from hmi.core.client import ApprovalOutcome, ApprovalResult
-from hmi.core.i18n import _
+from hmi.core.i18n import N_, _
 from hmi.core.model import ClientState, Snapshot, UpdateState, Version, approval_gate, clean_line, display_id
 from hmi.core.view import Severity, format_age
 
@@ -47,11 +47,11 @@ class OperatorLike(Protocol):
 
 
 # -- words ---------------------------------------------------------------------------------------------------
-VIEWERS_CANNOT_APPROVE = _("Viewers cannot approve updates.")
-SIGN_IN_TO_APPROVE = _("Sign in as an operator to approve.")
-CONFIRMATION_TOO_OLD = _("The confirmation was open too long.")
-NOTHING_SENT_CHANGED = _("Nothing was sent: the offer or the connection changed. Review the screen.")
-NOTHING_SENT_TOO_OLD = _("Nothing was sent: the confirmation was open too long. Review the screen.")
+VIEWERS_CANNOT_APPROVE = N_("Viewers cannot approve updates.")
+SIGN_IN_TO_APPROVE = N_("Sign in as an operator to approve.")
+CONFIRMATION_TOO_OLD = N_("The confirmation was open too long.")
+NOTHING_SENT_CHANGED = N_("Nothing was sent: the offer or the connection changed. Review the screen.")
+NOTHING_SENT_TOO_OLD = N_("Nothing was sent: the confirmation was open too long. Review the screen.")
 
 
 def not_sent(why: str, version_id: str) -> str:
@@ -85,7 +85,7 @@ def approving_as_text(operator: OperatorLike) -> str:
 
 
 def viewer_signed_in_text(operator: OperatorLike) -> str:
-    return _("{name} is signed in as a viewer.").format(name=operator_name(operator)) + " " + VIEWERS_CANNOT_APPROVE
+    return _("{name} is signed in as a viewer.").format(name=operator_name(operator)) + " " + _(VIEWERS_CANNOT_APPROVE)
 
 
 def sentence_id(version_id: str, snapshot: Snapshot | None = None) -> str:

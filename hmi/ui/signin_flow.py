@@ -142,7 +142,7 @@ class SignInFlow(QObject):
         operator = result.operator
         assert operator is not None
         if not operator.may_approve:
-            pad.set_message(VIEWERS_CANNOT_APPROVE)
+            pad.set_message(_(VIEWERS_CANNOT_APPROVE))
             self.viewerRefused.emit(version.version_id, operator.name)
             return
         if self._sheet.version is not None:  # still open (signing in never closes it)

@@ -75,7 +75,7 @@ class StatusBar(QFrame):
         lay.addWidget(self.signin_box, 0)
         self.demo_toggle: QPushButton | None = None
         if demo:
-            self.demo_toggle = QPushButton(DEMO_TITLE)
+            self.demo_toggle = QPushButton(_(DEMO_TITLE))
             self.demo_toggle.setObjectName("demoToggle")
             self.demo_toggle.setToolTip(plain_tooltip(_("Open the controls of the simulated IPC")))
             self.demo_toggle.clicked.connect(self.demoToggled)

@@ -87,7 +87,7 @@ class ConsoleWindow(QMainWindow):
         self._history_source: str | None = None  # set by enable_history
         self.recorder = TimelineRecorder()
 
-        self.setWindowTitle(_("IPC Update Console") + (f" — {DEMO_TITLE}" if demo else ""))
+        self.setWindowTitle(_("IPC Update Console") + (f" — {_(DEMO_TITLE)}" if demo else ""))
         self.setStyleSheet(theme.stylesheet())
         self.setMinimumSize(640, 400)
         central = QWidget()
@@ -208,7 +208,7 @@ class ConsoleWindow(QMainWindow):
     def show_demo_result(self, action: str, ok: bool, message: str) -> None:
         if self.demo_drawer is not None:
             self.demo_drawer.set_result(message)
-        self._note(TimelineKind.DEMO, f"{DEMO_TITLE}: {message}", Severity.NORMAL if ok else Severity.DEGRADED)
+        self._note(TimelineKind.DEMO, f"{_(DEMO_TITLE)}: {message}", Severity.NORMAL if ok else Severity.DEGRADED)
 
     def show_message(self, icon: str, text: str) -> None:
         self._set_notice(icon, text)
@@ -307,9 +307,9 @@ class ConsoleWindow(QMainWindow):
         # went stale, the offer changed or the confirmation's time ran out sends nothing.
         state, now = self._state, self._clock()
         if intent.expired(now, self._sheet_timeout):
-            self.show_message("info", present.NOTHING_SENT_TOO_OLD)
+            self.show_message("info", _(present.NOTHING_SENT_TOO_OLD))
         elif state is None or not approval_gate(state, now).permits(intent.version_id) or self._sending is not None:
-            self.show_message("info", present.NOTHING_SENT_CHANGED)
+            self.show_message("info", _(present.NOTHING_SENT_CHANGED))
         elif self._approvals_off:
             self._render()
         else:
