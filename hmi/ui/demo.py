@@ -43,7 +43,10 @@ class DemoDrawer(QFrame):
         head.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
         head.addWidget(title, 1)
         lay.addLayout(head)
-        explain = WrapLabel(_("These buttons change the simulated IPC inside this program, never a real one."))
+        # At most two lines (whole in the tooltip): a longer language must leave room for the buttons at 800×480.
+        explain = WrapLabel(
+            _("These buttons change the simulated IPC inside this program, never a real one."), max_lines=2
+        )
         lay.addWidget(explain)
         self.buttons: dict[str, QPushButton] = {}
         for name, caption in ACTIONS:
@@ -71,7 +74,7 @@ class DemoDrawer(QFrame):
     def _place(self) -> None:
         parent = self.parent()
         top = self._anchor.geometry().bottom() + 1 if self._anchor.isVisible() else 0
-        width = min(420, max(300, parent.width() // 2))
+        width = min(480, max(300, parent.width() * 3 // 5))  # German needs the room at 800 px (test_i18n_layout)
         self.setGeometry(parent.width() - width, top, width, parent.height() - top)
 
     def toggle(self) -> None:
