@@ -6,13 +6,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint proto screenshots bench clean help soak soak-hostile exit-codes
+.PHONY: demo test lint proto screenshots bench clean help soak soak-hostile exit-codes i18n
 
 help:
 	@echo "make demo         open the console on the embedded mock IPC (creates .venv on first use)"
 	@echo "make test         lint, layer check, type check and all tests (what CI runs)"
 	@echo "make soak         long runs: 10,000 approval-model sequences, 50 SIGKILL restart cycles"
 	@echo "make proto        regenerate hmi/pb from proto/"
+	@echo "make i18n         extract the texts, update resources/locale/*/ipc-hmi.po, compile the .mo (docs/i18n.md)"
 	@echo "make screenshots  render docs/screenshots/*.png from the mock scenarios"
 	@echo "make bench        run the ratio benchmarks in benchmarks/"
 	@echo "make soak-hostile the loader fuzz tests with many more examples (part of make soak)"
@@ -49,6 +50,9 @@ soak: $(STAMP)
 
 proto: $(STAMP)
 	$(BIN)/python tools/gen_proto.py
+
+i18n: $(STAMP)
+	$(BIN)/python tools/i18n.py
 
 screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python tools/screenshots.py docs/screenshots

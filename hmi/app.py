@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hmi.core import i18n
 from hmi.core.config import AppConfig, ClientConfig
 from hmi.core.i18n import _
 
@@ -106,6 +107,19 @@ def build_console(
         restart_grace=controller.progress_config.restart_grace,
     )
     controller.progressChanged.connect(window.set_estimate)  # before each state, which draws it
+    from hmi.ui import language
+
+    language.load_qt_translations(i18n.language())
+    data_dir = config.data_dir if isinstance(config, AppConfig) else None
+    if data_dir is not None and data_dir != Path("."):
+        language.wire(window, window.status_bar, data_dir, lambda: language.rerender_console(window))
+    else:  # no data folder (tests, screenshots): switch, do not save
+
+        def switch_only(lang: str) -> None:
+            language.switch(window, lang, rerender=lambda: language.rerender_console(window))
+            window.status_bar.show_language()
+
+        window.status_bar.languageRequested.connect(switch_only)
     controller.stateChanged.connect(window.set_state)
     controller.approvalStarted.connect(window.show_approval_started)
     controller.approvalFinished.connect(window.show_approval_result)
@@ -175,6 +189,10 @@ def main(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"ipc-hmi: error: {exc}", file=sys.stderr)
         return 2
+    saved, notice = i18n.read_saved(config.data_dir)  # the language last chosen on this panel
+    for line in (notice, i18n.settle(os.environ, saved=saved, config=config.language)):
+        if line:
+            print(f"ipc-hmi: {line}", file=sys.stderr)
 
     # grpc core logs connection details (GOAWAY on shutdown, …) to stderr at INFO; the console shows
     # connection trouble on screen, so only errors go to the terminal unless the user asks for more.

@@ -53,7 +53,7 @@ TOLERANCE = 40
 # Below the status bar (its top BAR_ROWS rows show the embedded mock's random port and where keyboard focus is)
 # at most MAX_STRAY pixels may differ; the version id one digit off is about 130 pixels at this size. On the
 # whole screen at most MAX_DIFFERENT of the pixels.
-BAR_ROWS = 60
+BAR_ROWS = 72  # the bar with its 48 px language button and History's focus ring ends at row 64 (1024×600)
 MAX_STRAY = 20
 MAX_DIFFERENT = 0.03
 WHEELHOUSE = Path(os.environ.get("IPC_HMI_WHEELHOUSE", Path.home() / ".cache" / "ipc-hmi" / "wheelhouse"))

@@ -44,6 +44,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="let gRPC's own log lines through to the terminal (any position)"
     )
+    parser.add_argument(
+        "--lang",
+        metavar="de|en",
+        help="language of the texts (any position; then IPC_HMI_LANG, the config file's language, the locale)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     families = [_COMMANDS[command]] if command in _COMMANDS else list(dict.fromkeys(_COMMANDS.values()))
     for name in families:
@@ -86,11 +91,55 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
+def _take_lang(args: list[str]) -> tuple[list[str], str | None]:
+    """`args` without `--lang X` / `--lang=X` (the last one counts), and its value (None when absent). Stops at
+    `--`, so an argument that happens to read "--lang" after it is left alone."""
+    out: list[str] = []
+    value: str | None = None
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            out.extend(args[i:])
+            break
+        if arg == "--lang":
+            value = args[i + 1] if i + 1 < len(args) else ""
+            i += 2
+            continue
+        if arg.startswith("--lang="):
+            value = arg.split("=", 1)[1]
+        else:
+            out.append(arg)
+        i += 1
+    return out, value
+
+
+def _start_language(flag: str | None) -> bool:
+    """Applies --lang, IPC_HMI_LANG or the locale (the config file's `language` is applied once it is read).
+    False after a usage error (printed); a catalogue that cannot be loaded is one warning, not an error."""
+    import os
+
+    from hmi.core import i18n
+
+    try:
+        warning = i18n.start(flag, os.environ)
+    except i18n.LanguageError as exc:
+        print(f"ipc-hmi: error: {exc}", file=sys.stderr)
+        return False
+    if warning:
+        print(f"ipc-hmi: {warning}", file=sys.stderr)
+    return True
+
+
 def _main(argv: list[str] | None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
     # --debug anywhere on the line: gRPC's own log lines reach the terminal (otherwise they never do).
     debug = "--debug" in args_in
     args_in = [a for a in args_in if a != "--debug"]
+    # --lang anywhere on the line, before any text is made: help, errors and output are in that language.
+    args_in, lang_flag = _take_lang(args_in)
+    if not _start_language(lang_flag):
+        return 2
     if not debug:
         import os
 

@@ -117,12 +117,14 @@ def _history(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         print("ipc-hmi history: --limit must be 1 or more", file=sys.stderr)
         return EXIT_USAGE
+    from hmi.core.i18n import _
+
     path = args.audit_file or _default_audit_path()
     if not path.exists():
         if args.json:
             print("[]")
         else:
-            print(f"No audit trail yet at {path}: nothing was approved from this machine.")
+            print(_("No audit trail yet at {path}: nothing was approved from this machine.").format(path=path))
         return EXIT_OK
     try:
         with AuditStore.open_readonly(path) as store:  # reading never writes
@@ -152,13 +154,16 @@ def _local(moment: datetime | None) -> str:
 def format_table(records: list[AuditRecord], path: Path | None = None) -> str:
     """The human listing: newest first, local time, outcome in words."""
     from hmi.core.audit import outcome_marker, outcome_text
+    from hmi.core.i18n import _
     from hmi.core.model import clean_line, terminal_id
     from hmi.core.ports import RecordKind
 
     if not records:
-        return "No records match.\n" if path is None else f"No records match in {path}.\n"
-    zone = datetime.now().astimezone().strftime("%Z") or "local"
-    header = (f"Time ({zone})", "Operator", "Target", "Version", "Result", "Outcome")
+        return (
+            _("No records match.") + "\n" if path is None else _("No records match in {path}.").format(path=path) + "\n"
+        )
+    zone = datetime.now().astimezone().strftime("%Z") or _("local")
+    header = (_("Time ({zone})").format(zone=zone), _("Operator"), _("Target"), _("Version"), _("Result"), _("Outcome"))
     rows = []
     for r in records:
         what = r.version_id if r.kind == RecordKind.APPROVE_UPDATE else f"({r.kind})"

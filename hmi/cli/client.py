@@ -7,9 +7,11 @@ inside the command, so `ipc-hmi --help` stays instant and neither command ever l
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from hmi.core import i18n
 from hmi.core.config import ENVIRONMENT, add_config_arguments, add_progress_arguments
 from hmi.core.errors import (  # the one error table: exit codes and their meaning in --help
     EXIT_AUTH,
@@ -21,6 +23,7 @@ from hmi.core.errors import (  # the one error table: exit codes and their meani
     EXIT_USAGE,
     exit_codes_help,
 )
+from hmi.core.i18n import _, ngettext
 
 if TYPE_CHECKING:  # types only: the modules load inside the commands
     from hmi.core.audit import AuditStore
@@ -114,9 +117,13 @@ def _load(args: argparse.Namespace) -> AppConfig | None:
     from hmi.core.config import ConfigError, load_config
 
     try:
-        return load_config(args)
+        app = load_config(args)
+        warning = i18n.settle(os.environ, config=app.language)
+        if warning:
+            _err(f"ipc-hmi: {warning}")
+        return app
     except ConfigError as exc:
-        _err(f"error: {exc}")
+        _err(_("error: {reason}").format(reason=exc))
         return None
 
 
@@ -127,7 +134,7 @@ def _new_client(config: AppConfig, audit: AuditStore | None = None) -> UpdaterCl
     try:
         return UpdaterClient(config.client, audit=audit)
     except ConfigError as exc:  # SecurityError is a ConfigError
-        _err(f"error: {exc}")
+        _err(_("error: {reason}").format(reason=exc))
         return None
 
 
@@ -181,7 +188,7 @@ def _existing_audit(app: AppConfig) -> AuditStore | None:
 
         return AuditStore.open(app.audit_path)
     except Exception as exc:
-        _err(f"warning: cannot open the audit trail to settle earlier approvals: {exc}")
+        _err(_("warning: cannot open the audit trail to settle earlier approvals: {reason}").format(reason=exc))
         return None
 
 
@@ -231,10 +238,10 @@ def _settle_from(store: AuditStore | None, config: ClientConfig, result: ReadRes
     try:
         settled = settle_unresolved(store, config.target, snapshot, lambda v: clean_line(v, DISPLAY_ID_MAX) or repr(v))
     except Exception as exc:
-        _err(f"warning: could not settle earlier approvals: {exc}")
+        _err(_("warning: could not settle earlier approvals: {reason}").format(reason=exc))
         return
     for record_id, settlement in settled:
-        _err(f"note: audit record {record_id}: {settlement.message}")
+        _err(_("note: audit record {n}: {message}").format(n=record_id, message=settlement.message))
 
 
 def _estimate_once(app: Any, config: Any, result: Any) -> Any:
@@ -264,7 +271,7 @@ def _report_once(config: ClientConfig, *, as_json: bool, store: AuditStore | Non
     try:
         security = prepare(config)
     except ConfigError as exc:  # SecurityError: unreadable file, token without TLS, …
-        _err(f"error: {exc}")
+        _err(_("error: {reason}").format(reason=exc))
         return EXIT_USAGE
     result = asyncio.run(read_update_info(config, security))
     _settle_from(store, config, result)
@@ -285,7 +292,7 @@ def _report_once(config: ClientConfig, *, as_json: bool, store: AuditStore | Non
     state = result.client_state(config)
     if result.info is None:
         operator, technician, code = format_failure(state)  # technician line already cleaned
-        _err(f"error: {operator}\n  {technician}")
+        _err(_("error: {sentence}").format(sentence=operator) + f"\n  {technician}")
         return code
     estimate = _estimate_once(app, config, result) if running else None
     print(format_report(state, result.received_at, estimate), flush=True)
@@ -387,10 +394,14 @@ def _open_audit(app: AppConfig) -> AuditStore | None:
     try:
         return AuditStore.open(app.audit_path)
     except AuditReadOnly as exc:
-        _err(f"error: {exc}\n  Nothing was sent.")
+        _err(_("error: {reason}").format(reason=exc) + "\n  " + _("Nothing was sent."))
         return None
     except Exception as exc:
-        _err(f"error: cannot open the audit trail {app.audit_path}: {exc}\n  Nothing was sent.")
+        _err(
+            _("error: cannot open the audit trail {path}: {reason}").format(path=app.audit_path, reason=exc)
+            + "\n  "
+            + _("Nothing was sent.")
+        )
         return None
 
 
@@ -414,11 +425,11 @@ def _signed_in_operator(args: argparse.Namespace, app: AppConfig, store: AuditSt
     from hmi.core.ports import AuditOutcome, SignInStatus
 
     if not args.operator:
-        _err("error: sign-in is on: pass --operator NAME (the PIN is asked on the terminal, or use --pin-stdin).")
+        _err(_("error: sign-in is on: pass --operator NAME (the PIN is asked on the terminal, or use --pin-stdin)."))
         return None, EXIT_USAGE
     pin = _read_pin(args)
     if pin is None:
-        _err("error: sign-in is on and there is no terminal to ask for the PIN on. Use --pin-stdin.")
+        _err(_("error: sign-in is on and there is no terminal to ask for the PIN on. Use --pin-stdin."))
         return None, EXIT_USAGE
     signin = SignIn.from_config(app.signin, audit=store, target=app.client.target)
     signin.seed_failures(args.operator, recent_pin_failures(store, args.operator))
@@ -429,18 +440,26 @@ def _signed_in_operator(args: argparse.Namespace, app: AppConfig, store: AuditSt
             message="locked (command line)",
             target=app.client.target,
         )
-        _err(f"error: {args.operator} is locked out after {signin.lockout_after} wrong PINs. Try again in a minute.")
+        _err(
+            ngettext(
+                "error: {name} is locked out after {n} wrong PIN. Try again in a minute.",
+                "error: {name} is locked out after {n} wrong PINs. Try again in a minute.",
+                signin.lockout_after,
+            ).format(name=args.operator, n=signin.lockout_after)
+        )
         return None, EXIT_AUTH
     result = signin.sign_in(args.operator, pin)
     if not result.ok:
-        _err(f"error: {result.message}. Nothing was sent.")
+        _err(_("error: {reason}. Nothing was sent.").format(reason=result.message))
         return None, EXIT_AUTH
     if not signin.may_approve():
         record = store.begin(
             target=app.client.target, version_id=args.version, current_version=None, operator=args.operator
         )
         store.complete(record, outcome=AuditOutcome.REFUSED_LOCALLY, code=None, message=VIEWER_REFUSED)
-        _err(f"error: {args.operator} is a viewer; viewers cannot approve updates. Nothing was sent.")
+        _err(
+            _("error: {name} is a viewer; viewers cannot approve updates. Nothing was sent.").format(name=args.operator)
+        )
         return None, EXIT_AUTH
     return args.operator, 0
 
@@ -448,7 +467,7 @@ def _signed_in_operator(args: argparse.Namespace, app: AppConfig, store: AuditSt
 def run_approve(args: argparse.Namespace) -> int:
     _setup_output()
     if not args.version:
-        _err("error: VERSION is empty: give the exact version id the IPC offers (see 'ipc-hmi report').")
+        _err(_("error: VERSION is empty: give the exact version id the IPC offers (see 'ipc-hmi report')."))
         return EXIT_USAGE
     app = _load(args)
     if app is None:
@@ -476,13 +495,17 @@ def _run_approve(args: argparse.Namespace, app: AppConfig, store: AuditStore, ve
         if operator is None:
             return code
     elif args.operator or args.pin_stdin:
-        _err("error: --operator and --pin-stdin need sign-in turned on in the config file ([signin] enabled = true).")
+        _err(
+            _("error: --operator and --pin-stdin need sign-in turned on in the config file ([signin] enabled = true).")
+        )
         return EXIT_USAGE
     if not args.yes:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             _err(
-                "error: not approving without confirmation: there is no terminal to ask on. "
-                f"Pass --yes to approve {version!r} without asking."
+                _(
+                    "error: not approving without confirmation: there is no terminal to ask on. "
+                    "Pass --yes to approve {v} without asking."
+                ).format(v=repr(version))
             )
             return EXIT_USAGE
         client = _new_client(app)
@@ -496,8 +519,6 @@ def _run_approve(args: argparse.Namespace, app: AppConfig, store: AuditStore, ve
             sys.stdout.flush()
             answer = _read_answer(PROMPT_TTL)  # "" at end of input or after the limit: no
             if answer is None or answer.strip().lower() not in ("y", "yes"):
-                from hmi.core.i18n import _
-
                 if answer is None:
                     print()
                     print(_("No answer within {s:.0f} s. Not approved. Nothing was sent.").format(s=PROMPT_TTL))
@@ -520,9 +541,9 @@ def _run_approve(args: argparse.Namespace, app: AppConfig, store: AuditStore, ve
     if result.outcome is ApprovalOutcome.APPROVED:
         print(message, flush=True)
     elif explain("UNAVAILABLE", detail) is NOT_GRPC:
-        _err(f"error: {NOT_GRPC.operator} Nothing was approved.\n  {detail}")
+        _err(_("error: {sentence} Nothing was approved.").format(sentence=NOT_GRPC.operator) + f"\n  {detail}")
     else:
-        _err(f"error: {message}\n  {detail}")
+        _err(_("error: {sentence}").format(sentence=message) + f"\n  {detail}")
     return result.exit_code
 
 
@@ -544,7 +565,6 @@ async def _question(client: UpdaterClient, version: str) -> tuple[str, bool] | N
     """'Install 1.5.0, replacing 1.4.2? [y/N] ' when exactly `version` is offered now, else None."""
     import time
 
-    from hmi.core.i18n import _
     from hmi.core.model import approval_gate
     from hmi.core.view import version_text
 

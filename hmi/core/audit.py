@@ -41,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hmi.core.i18n import _
+from hmi.core.i18n import N_, _
 from hmi.core.ports import AuditOutcome, RecordKind, SignInStatus
 
 APPROVE_UPDATE = RecordKind.APPROVE_UPDATE
@@ -186,31 +186,31 @@ def record_to_json(record: AuditRecord) -> dict[str, Any]:
 
 
 _OUTCOME_WORDS: dict[str, str] = {
-    AuditOutcome.APPROVED: _("Approved: the IPC accepted it"),
-    AuditOutcome.REFUSED: _("Refused by the IPC"),
-    AuditOutcome.REFUSED_LOCALLY: _("Not sent: refused by the console"),
-    AuditOutcome.UNREACHABLE: _("Not delivered: the IPC could not be reached"),
-    AuditOutcome.UNKNOWN: _("Unknown: the connection was lost during the call"),
-    AuditOutcome.RAN_LATER: _(
+    AuditOutcome.APPROVED: N_("Approved: the IPC accepted it"),
+    AuditOutcome.REFUSED: N_("Refused by the IPC"),
+    AuditOutcome.REFUSED_LOCALLY: N_("Not sent: refused by the console"),
+    AuditOutcome.UNREACHABLE: N_("Not delivered: the IPC could not be reached"),
+    AuditOutcome.UNKNOWN: N_("Unknown: the connection was lost during the call"),
+    AuditOutcome.RAN_LATER: N_(
         "Unknown whether it reached the IPC: the version ran later, perhaps started by someone else"
     ),
-    AuditOutcome.ERROR: _("Failed with an error"),
-    SignInStatus.WRONG_PIN: _("Sign-in failed: wrong PIN"),
-    SignInStatus.LOCKED_OUT: _("Sign-in refused: operator locked out"),
-    SignInStatus.UNKNOWN_OPERATOR: _("Sign-in failed: name not in the operator list"),
-    SignInStatus.NO_PIN_SET: _("Sign-in refused: no PIN set for this operator"),
+    AuditOutcome.ERROR: N_("Failed with an error"),
+    SignInStatus.WRONG_PIN: N_("Sign-in failed: wrong PIN"),
+    SignInStatus.LOCKED_OUT: N_("Sign-in refused: operator locked out"),
+    SignInStatus.UNKNOWN_OPERATOR: N_("Sign-in failed: name not in the operator list"),
+    SignInStatus.NO_PIN_SET: N_("Sign-in refused: no PIN set for this operator"),
 }
 
 # A short text marker per outcome, so a state never depends on an icon or a colour.
 _OUTCOME_MARKS: dict[str, str] = {
-    AuditOutcome.APPROVED: "OK",
-    AuditOutcome.REFUSED: "REFUSED",
-    AuditOutcome.REFUSED_LOCALLY: "NOT SENT",
-    AuditOutcome.UNREACHABLE: "FAILED",
-    AuditOutcome.UNKNOWN: "UNKNOWN",
-    AuditOutcome.RAN_LATER: "RAN LATER",
-    AuditOutcome.ERROR: "FAILED",
-    **dict.fromkeys(SIGNIN_OUTCOMES, "SIGN-IN"),
+    AuditOutcome.APPROVED: N_("OK"),
+    AuditOutcome.REFUSED: N_("REFUSED"),
+    AuditOutcome.REFUSED_LOCALLY: N_("NOT SENT"),
+    AuditOutcome.UNREACHABLE: N_("FAILED"),
+    AuditOutcome.UNKNOWN: N_("UNKNOWN"),
+    AuditOutcome.RAN_LATER: N_("RAN LATER"),
+    AuditOutcome.ERROR: N_("FAILED"),
+    **dict.fromkeys(SIGNIN_OUTCOMES, N_("SIGN-IN")),
 }
 
 
@@ -218,7 +218,7 @@ def outcome_text(record: AuditRecord) -> str:
     """The outcome in plain words, the same in the CLI and the console."""
     if record.outcome is None:
         return _("No outcome recorded: the attempt did not finish")
-    words = _OUTCOME_WORDS.get(record.outcome, record.outcome)
+    words = _(_OUTCOME_WORDS[record.outcome]) if record.outcome in _OUTCOME_WORDS else record.outcome
     if record.resolved_at is not None:
         words = _("{words} (settled later; first unknown)").format(words=words)
     return words
@@ -226,8 +226,8 @@ def outcome_text(record: AuditRecord) -> str:
 
 def outcome_marker(record: AuditRecord) -> str:
     if record.outcome is None:
-        return "NO RESULT"
-    return _OUTCOME_MARKS.get(record.outcome, "?")
+        return _("NO RESULT")
+    return _(_OUTCOME_MARKS[record.outcome]) if record.outcome in _OUTCOME_MARKS else "?"
 
 
 _SCHEMA = """

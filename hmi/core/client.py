@@ -46,7 +46,7 @@ from hmi.core.errors import (
     EXIT_UNREACHABLE,
     describe,
 )
-from hmi.core.i18n import _
+from hmi.core.i18n import N_, _
 from hmi.core.model import (
     CONFIRMATION_TTL,
     ClientState,
@@ -87,7 +87,7 @@ _REFUSED = frozenset({"FAILED_PRECONDITION", "ABORTED", "ALREADY_EXISTS"})
 _NOT_APPLIED = frozenset({"INVALID_ARGUMENT", "NOT_FOUND", "OUT_OF_RANGE", "UNIMPLEMENTED", "RESOURCE_EXHAUSTED"})
 
 
-INTERRUPTED = _("The approval was interrupted; check the IPC's state.")  # cancelled after it may have gone out
+INTERRUPTED = N_("The approval was interrupted; check the IPC's state.")  # cancelled after it may have gone out
 
 
 class ApprovalOutcome(enum.StrEnum):
@@ -472,7 +472,7 @@ class UpdaterClient:
                     ApprovalOutcome.UNKNOWN if progress.sends else ApprovalOutcome.ERROR,
                     version_id,
                     "CANCELLED",
-                    INTERRUPTED if progress.sends else _("The approval was interrupted before it was sent."),
+                    _(INTERRUPTED) if progress.sends else _("The approval was interrupted before it was sent."),
                     "approval task cancelled",
                     sends=progress.sends,
                     sent=progress.sent_from,
@@ -711,7 +711,7 @@ class UpdaterClient:
     ) -> tuple[ApprovalOutcome, str | None, str, str, int]:
         code, detail = last if last is not None else ("UNKNOWN", "")
         if code == "CANCELLED":
-            message = INTERRUPTED
+            message = _(INTERRUPTED)
         else:
             message = _("{reason} It is not known whether {v} was approved; check the IPC's state.").format(
                 reason=describe(code).operator, v=_display(version_id)

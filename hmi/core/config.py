@@ -147,6 +147,7 @@ class AppConfig:
     signin: SignInConfig = field(default_factory=SignInConfig)
     data_dir: Path = Path(".")
     progress: ProgressConfig = field(default_factory=ProgressConfig)
+    language: str | None = None  # the config file's `language` (hmi.core.i18n.settle puts it in order)
 
 
 # --- platform folders -----------------------------------------------------------------------------------------
@@ -320,6 +321,7 @@ _TOP_KEYS = {
     "poll_interval": "poll",
     "deadline": "deadline",
     "stale_after": "stale",
+    "language": "language",
 }
 _SECTIONS = {
     "tls": {"enabled": "bool", "ca_file": "path", "cert_file": "path", "key_file": "path", "server_name": "str"},
@@ -353,6 +355,13 @@ def _check(kind: str, value: Any, where: str, base: Path) -> Any:
         return _number(value, where, PROGRESS_RANGE)
     if kind == "bool":
         return _bool(value, where)
+    if kind == "language":
+        from hmi.core.i18n import LanguageError, parse_choice
+
+        try:
+            return parse_choice(_string(value, where), where)
+        except LanguageError as exc:
+            raise ConfigError(str(exc)) from None
     if kind == "path":
         path = Path(_string(value, where, "a file path as a string")).expanduser()
         return path if path.is_absolute() else base / path  # relative to the config file
@@ -564,4 +573,5 @@ def load_config(args: argparse.Namespace | None = None, environ: Mapping[str, st
         signin=signin,
         data_dir=data_dir,
         progress=progress,
+        language=file_values.get("language"),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hmi.core.i18n import _
+from hmi.core.i18n import N_, _
 
 # CLI exit codes (documented in `ipc-hmi approve --help` and the README).
 EXIT_OK = 0
@@ -57,98 +57,106 @@ def exit_codes_markdown() -> str:
 @dataclass(frozen=True, slots=True)
 class ErrorText:
     code: str  # grpc StatusCode name, e.g. "UNAVAILABLE"
-    operator: str  # one plain sentence for the panel
-    technician: str  # what it means and what to check
+    operator_source: str  # one plain sentence for the panel (English source; `operator` is translated)
+    technician_source: str  # what it means and what to check (English source; `technician` is translated)
     exit_code: int
+
+    @property
+    def operator(self) -> str:
+        return _(self.operator_source)
+
+    @property
+    def technician(self) -> str:
+        return _(self.technician_source)
 
     def with_detail(self, detail: str | None) -> str:
         """Technician line with the server's own message appended."""
         return f"{self.technician} ({self.code}: {detail})" if detail else f"{self.technician} ({self.code})"
 
 
-NOT_ACCEPTED = _("The IPC did not accept the request.")
-CANNOT_BE_REACHED = _("The IPC cannot be reached.")
+NOT_ACCEPTED = N_("The IPC did not accept the request.")
+CANNOT_BE_REACHED = N_("The IPC cannot be reached.")
 
 _TABLE: dict[str, tuple[str, str, int]] = {
-    "OK": (_("Done."), _("The call succeeded."), EXIT_OK),
+    "OK": (N_("Done."), N_("The call succeeded."), EXIT_OK),
     "CANCELLED": (
-        _("The request was cancelled."),
-        _("The call was cancelled before it finished, usually because the console or CLI was closing."),
+        N_("The request was cancelled."),
+        N_("The call was cancelled before it finished, usually because the console or CLI was closing."),
         EXIT_OTHER,
     ),
     "UNKNOWN": (
-        _("The IPC reported an unexpected error."),
-        _("The server raised an error without a status code; check the IPC's logs."),
+        N_("The IPC reported an unexpected error."),
+        N_("The server raised an error without a status code; check the IPC's logs."),
         EXIT_OTHER,
     ),
     "INVALID_ARGUMENT": (
         NOT_ACCEPTED,
-        _("The request was malformed, for example an empty version id."),
+        N_("The request was malformed, for example an empty version id."),
         EXIT_OTHER,
     ),
     "DEADLINE_EXCEEDED": (
-        _("The IPC did not answer in time."),
-        _("No answer within the call deadline; the network or the IPC is slow or busy."),
+        N_("The IPC did not answer in time."),
+        N_("No answer within the call deadline; the network or the IPC is slow or busy."),
         EXIT_UNREACHABLE,
     ),
     "NOT_FOUND": (
-        _("The IPC does not know this request."),
-        _("The service or method was not found; is this an IpcUpdater endpoint?"),
+        N_("The IPC does not know this request."),
+        N_("The service or method was not found; is this an IpcUpdater endpoint?"),
         EXIT_OTHER,
     ),
     "ALREADY_EXISTS": (
-        _("The IPC says this was already done."),
-        _("The server reports the resource already exists."),
+        N_("The IPC says this was already done."),
+        N_("The server reports the resource already exists."),
         EXIT_REFUSED,
     ),
     "PERMISSION_DENIED": (
-        _("You are not allowed to do this on this IPC."),
-        _("The credentials were accepted but lack permission for this call."),
+        N_("You are not allowed to do this on this IPC."),
+        N_("The credentials were accepted but lack permission for this call."),
         EXIT_AUTH,
     ),
     "RESOURCE_EXHAUSTED": (
-        _("The IPC is overloaded. Try again in a moment."),
-        _("The server is out of a resource or rate-limited this client."),
+        N_("The IPC is overloaded. Try again in a moment."),
+        N_("The server is out of a resource or rate-limited this client."),
         EXIT_UNREACHABLE,
     ),
     "FAILED_PRECONDITION": (
-        _("The offered update changed. Review the new version before approving."),
-        _("The IPC refused: the version named is not the one it offers now, or nothing is offered."),
+        N_("The offered update changed. Review the new version before approving."),
+        N_("The IPC refused: the version named is not the one it offers now, or nothing is offered."),
         EXIT_REFUSED,
     ),
     "ABORTED": (
-        _("The IPC stopped the request. Try again."),
-        _("The operation was aborted by a concurrent change on the IPC."),
+        N_("The IPC stopped the request. Try again."),
+        N_("The operation was aborted by a concurrent change on the IPC."),
         EXIT_REFUSED,
     ),
     "OUT_OF_RANGE": (
         NOT_ACCEPTED,
-        _("A value in the request was out of range."),
+        N_("A value in the request was out of range."),
         EXIT_OTHER,
     ),
     "UNIMPLEMENTED": (
-        _("This IPC does not support this request."),
-        _("The method is not implemented by the server; the IPC software may be too old."),
+        N_("This IPC does not support this request."),
+        N_("The method is not implemented by the server; the IPC software may be too old."),
         EXIT_OTHER,
     ),
     "INTERNAL": (
-        _("The IPC reported an internal error."),
-        _("An internal error on the server or in the transport; check the IPC's logs."),
+        N_("The IPC reported an internal error."),
+        N_("An internal error on the server or in the transport; check the IPC's logs."),
         EXIT_OTHER,
     ),
     "UNAVAILABLE": (
         CANNOT_BE_REACHED,
-        _("No connection: the IPC is off, restarting, or the network or address is wrong."),
+        N_("No connection: the IPC is off, restarting, or the network or address is wrong."),
         EXIT_UNREACHABLE,
     ),
     "DATA_LOSS": (
-        _("The IPC reported lost or corrupt data."),
-        _("Unrecoverable data loss or corruption reported by the server."),
+        N_("The IPC reported lost or corrupt data."),
+        N_("Unrecoverable data loss or corruption reported by the server."),
         EXIT_OTHER,
     ),
     "UNAUTHENTICATED": (
-        _("The console is not signed in to this IPC."),
-        _("The IPC rejected the credentials: check the token file or client certificate."),
+        N_("The console is not signed in to this IPC."),
+        N_("The IPC rejected the credentials: check the token file or client certificate."),
         EXIT_AUTH,
     ),
 }
@@ -166,8 +174,8 @@ def describe(code: Any) -> ErrorText:
 _NOT_GRPC_MARKS = ("failed parsing http/2", "http1.x server", "expected settings frame", "trying to connect an http1")
 NOT_GRPC = ErrorText(
     "UNAVAILABLE",
-    _("This address does not speak gRPC."),
-    _("Something answered at this address, but not a gRPC server (an HTTP or other server?); check the port."),
+    N_("This address does not speak gRPC."),
+    N_("Something answered at this address, but not a gRPC server (an HTTP or other server?); check the port."),
     EXIT_UNREACHABLE,
 )
 

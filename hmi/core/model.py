@@ -21,7 +21,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from hmi.core.i18n import _
+from hmi.core.i18n import N_, _
 from hmi.core.text import CONTROL as _CONTROL  # C0/C1 controls, bidi overrides: never shown raw
 
 # Bounds that keep a screen and a terminal usable whatever the IPC sends.
@@ -310,12 +310,12 @@ class GateReason(enum.StrEnum):
 
 
 _GATE_TEXT = {
-    GateReason.OK: _("Ready to approve."),
-    GateReason.NO_DATA: _("No data from the IPC yet."),
-    GateReason.NOT_FRESH: _("The data is not live. Wait until the IPC answers again."),
-    GateReason.IN_FLIGHT: _("An approval is being sent."),
-    GateReason.NOTHING_OFFERED: _("There is no update to approve."),
-    GateReason.EMPTY_ID: _("The IPC offers an update without a version id; it cannot be approved."),
+    GateReason.OK: N_("Ready to approve."),
+    GateReason.NO_DATA: N_("No data from the IPC yet."),
+    GateReason.NOT_FRESH: N_("The data is not live. Wait until the IPC answers again."),
+    GateReason.IN_FLIGHT: N_("An approval is being sent."),
+    GateReason.NOTHING_OFFERED: N_("There is no update to approve."),
+    GateReason.EMPTY_ID: N_("The IPC offers an update without a version id; it cannot be approved."),
 }
 
 
@@ -328,7 +328,7 @@ class ApprovalGate:
 
     @property
     def text(self) -> str:
-        return _GATE_TEXT[self.reason]
+        return _(_GATE_TEXT[self.reason])
 
     def permits(self, version_id: str) -> bool:
         """True only for exactly the offered version id, byte for byte."""

@@ -34,7 +34,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from hmi.core.i18n import _, ngettext
+from hmi.core.i18n import N_, _, ngettext
 from hmi.core.model import Connection, Health, Snapshot, UpdateState
 
 DEFAULT_GAP_LIMIT = 10.0  # seconds between two answers beyond which a step's duration is not trusted
@@ -452,7 +452,7 @@ def liveness(
 # ---- for the timeline and for `report --json` ----------------------------------------------
 
 
-STUCK_ENDED = _("The step that took much longer than on earlier updates has ended.")  # timeline, report --watch
+STUCK_ENDED = N_("The step that took much longer than on earlier updates has ended.")  # timeline, report --watch
 
 
 def stuck_change(previous: Estimate | None, current: Estimate) -> str | None:

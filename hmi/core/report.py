@@ -130,7 +130,7 @@ def format_estimate_lines(previous: Estimate | None, estimate: Estimate, wall: f
     if change == "started":
         out.append(f"{stamp}  " + _("Warning: {text}").format(text=estimate.stuck_text))
     elif change == "ended":
-        out.append(f"{stamp}  {STUCK_ENDED}")
+        out.append(f"{stamp}  {_(STUCK_ENDED)}")
     return out
 
 

@@ -10,10 +10,10 @@ import enum
 from dataclasses import dataclass
 
 from hmi.core.errors import describe
-from hmi.core.i18n import _
+from hmi.core.i18n import N_, _
 from hmi.core.model import ClientState, Connection, Health, Progress, Snapshot, UpdateState
 
-INSTALLING = _("The IPC is installing an update.")  # a run without a step the IPC described
+INSTALLING = N_("The IPC is installing an update.")  # a run without a step the IPC described
 
 
 class Severity(enum.StrEnum):
@@ -83,7 +83,7 @@ def state_headline(snapshot: Snapshot) -> Headline:
             Severity.ATTENTION,
         )
     if state is UpdateState.RUNNING:
-        detail = progress_text(snapshot.progress) or INSTALLING
+        detail = progress_text(snapshot.progress) or _(INSTALLING)
         if snapshot.available is not None:
             detail = _("Installing {v}. {p}").format(v=available, p=detail)
         return Headline("running", _("Updating: do not switch off"), detail, Severity.ACTIVE)

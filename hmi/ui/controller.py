@@ -324,7 +324,7 @@ class ConsoleController(QObject):
         if self.signin is not None:
             signed_in = self.current_operator()
             if signed_in is None or not signed_in.may_approve:
-                why = VIEWERS_CANNOT_APPROVE if signed_in else SIGN_IN_TO_APPROVE
+                why = _(VIEWERS_CANNOT_APPROVE if signed_in else SIGN_IN_TO_APPROVE)
                 self.refuse_locally(version_id, signed_in.name if signed_in else None)
                 self.approvalFinished.emit(
                     ApprovalResult.local(version_id, not_sent(why, version_id), self.client.state)
@@ -333,7 +333,7 @@ class ConsoleController(QObject):
             operator = signed_in.name
         if intent.expired(self._clock(), CONFIRMATION_TTL):
             self.approvalFinished.emit(
-                ApprovalResult.local(version_id, not_sent(CONFIRMATION_TOO_OLD, version_id), self.client.state)
+                ApprovalResult.local(version_id, not_sent(_(CONFIRMATION_TOO_OLD), version_id), self.client.state)
             )
             return False
         gate = approval_gate(self.client.state, self._clock())

@@ -10,18 +10,18 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
-from hmi.core.i18n import _
+from hmi.core.i18n import N_, _
 from hmi.ui import theme
 from hmi.ui.widgets import IconLabel, WrapLabel
 
 # Intent names the controller understands, with their button captions.
 ACTIONS: tuple[tuple[str, str], ...] = (
-    ("publish", _("Publish a new release")),
-    ("fail", _("Make the running update fail")),
-    ("power-loss", _("Cut power (power loss)")),
-    ("reset", _("Reset the simulation")),
+    ("publish", N_("Publish a new release")),
+    ("fail", N_("Make the running update fail")),
+    ("power-loss", N_("Cut power (power loss)")),
+    ("reset", N_("Reset the simulation")),
 )
-DEMO_TITLE = _("DEMO — simulated IPC")
+DEMO_TITLE = N_("DEMO — simulated IPC")
 
 
 class DemoDrawer(QFrame):
@@ -30,7 +30,7 @@ class DemoDrawer(QFrame):
     def __init__(self, parent: QWidget, anchor: QWidget) -> None:
         super().__init__(parent)
         self.setObjectName("demoDrawer")
-        self.setAccessibleName(DEMO_TITLE)
+        self.setAccessibleName(_(DEMO_TITLE))
         self._anchor = anchor  # the drawer opens below this widget (the status bar)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(16, 12, 16, 12)
@@ -38,16 +38,19 @@ class DemoDrawer(QFrame):
         head = QHBoxLayout()
         icon = IconLabel(theme.SMALL_ICON_PX)
         icon.set_icon("demo")
-        title = WrapLabel(DEMO_TITLE)
+        title = WrapLabel(_(DEMO_TITLE))
         title.setObjectName("demoTitle")
         head.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
         head.addWidget(title, 1)
         lay.addLayout(head)
-        explain = WrapLabel(_("These buttons change the simulated IPC inside this program, never a real one."))
+        # At most two lines (whole in the tooltip): a longer language must leave room for the buttons at 800×480.
+        explain = WrapLabel(
+            _("These buttons change the simulated IPC inside this program, never a real one."), max_lines=2
+        )
         lay.addWidget(explain)
         self.buttons: dict[str, QPushButton] = {}
         for name, caption in ACTIONS:
-            button = QPushButton(caption)
+            button = QPushButton(_(caption))
             button.setObjectName(f"demo-{name}")
             button.clicked.connect(lambda _checked=False, n=name: self.actionRequested.emit(n))
             lay.addWidget(button)
@@ -72,7 +75,7 @@ class DemoDrawer(QFrame):
         parent = self.parentWidget()
         assert parent is not None  # built as a child of the window
         top = self._anchor.geometry().bottom() + 1 if self._anchor.isVisible() else 0
-        width = min(420, max(300, parent.width() // 2))
+        width = min(480, max(300, parent.width() * 3 // 5))  # German needs the room at 800 px (test_i18n_layout)
         self.setGeometry(parent.width() - width, top, width, parent.height() - top)
 
     def toggle(self) -> None:

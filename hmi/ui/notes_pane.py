@@ -126,7 +126,7 @@ class NotesPane(QStackedWidget):
         snap = state.snapshot if state else None
         if snap is not None and snap.available is not None:
             self.notes_caption.setText(_("Update notes for {v}").format(v=version_text(snap, "available")))
-            self.notes.set_notes(snap.available.notes, NO_NOTES)
+            self.notes.set_notes(snap.available.notes, _(NO_NOTES))
         elif snap is not None and snap.current is not None and snap.current.notes:
             self.notes_caption.setText(_("Notes of the running version {v}").format(v=version_text(snap, "current")))
             self.notes.set_notes(snap.current.notes, "")

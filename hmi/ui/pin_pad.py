@@ -8,8 +8,10 @@ The digits are dropped as soon as they are submitted.
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QKeyEvent
+from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from hmi.core.auth import PIN_MAX_DIGITS, PIN_MIN_DIGITS
@@ -100,7 +102,7 @@ class PinPad(QWidget):
         self._refresh()
 
     def _key(self, label: str, action: str, accessible: str, object_name: str) -> QPushButton:
-        key = QPushButton(label, self)
+        key = QPushButton(label, self) if label.isdigit() or len(label) == 1 else _WordKey(label, self)
         key.setObjectName(object_name)
         key.setAccessibleName(accessible)
         key.setMinimumSize(KEY_SIZE, KEY_SIZE)
@@ -189,6 +191,33 @@ class PinPad(QWidget):
         full = count >= self._max
         for digit in "0123456789":
             self._keys[digit].setEnabled(not full)
+
+
+class _WordKey(QPushButton):
+    """A key with a word on it ("Clear", "OK"): the word shrinks (down to 14 px) rather than run past the edge
+    in a longer language; the pad's stylesheet size is the largest it takes."""
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._fit()
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        room = self.width() - 10
+        largest = 22 if self.objectName() == "pinKeyClear" else 28
+        font = QFont(self.font())
+        size = largest
+        while size > 14:
+            font.setPixelSize(size)
+            if QFontMetrics(font).horizontalAdvance(self.text()) <= room:
+                break
+            size -= 1
+        wanted = "" if size == largest else f"font-size: {size}px;"
+        if self.styleSheet() != wanted:
+            self.setStyleSheet(wanted)
 
 
 def _font(pixels: int) -> QFont:

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from hmi.core.client import ApprovalOutcome, ApprovalResult
 from hmi.core.errors import CANNOT_BE_REACHED
-from hmi.core.i18n import _
+from hmi.core.i18n import N_, _
 from hmi.core.model import (
     ApprovalGate,
     ApprovalIntent,
@@ -62,13 +62,13 @@ class OperatorLike(Protocol):
 
 
 # -- words ---------------------------------------------------------------------------------------------------
-VIEWERS_CANNOT_APPROVE = _("Viewers cannot approve updates.")
-SIGN_IN_TO_APPROVE = _("Sign in as an operator to approve.")
-CONFIRMATION_TOO_OLD = _("The confirmation was open too long.")
-NOTHING_SENT_CHANGED = _("Nothing was sent: the offer or the connection changed. Review the screen.")
-NOTHING_SENT_TOO_OLD = _("Nothing was sent: the confirmation was open too long. Review the screen.")
-NO_NOTES = _("This version has no update notes.")
-UNRECORDED = _("The audit trail is off (--no-audit): approvals are not recorded.")
+VIEWERS_CANNOT_APPROVE = N_("Viewers cannot approve updates.")
+SIGN_IN_TO_APPROVE = N_("Sign in as an operator to approve.")
+CONFIRMATION_TOO_OLD = N_("The confirmation was open too long.")
+NOTHING_SENT_CHANGED = N_("Nothing was sent: the offer or the connection changed. Review the screen.")
+NOTHING_SENT_TOO_OLD = N_("Nothing was sent: the confirmation was open too long. Review the screen.")
+NO_NOTES = N_("This version has no update notes.")
+UNRECORDED = N_("The audit trail is off (--no-audit): approvals are not recorded.")
 
 
 def not_sent(why: str, version_id: str) -> str:
@@ -102,7 +102,7 @@ def approving_as_text(operator: OperatorLike) -> str:
 
 
 def viewer_signed_in_text(operator: OperatorLike) -> str:
-    return _("{name} is signed in as a viewer.").format(name=operator_name(operator)) + " " + VIEWERS_CANNOT_APPROVE
+    return _("{name} is signed in as a viewer.").format(name=operator_name(operator)) + " " + _(VIEWERS_CANNOT_APPROVE)
 
 
 def sentence_id(version_id: str, snapshot: Snapshot | None = None) -> str:
@@ -188,7 +188,7 @@ def result_notice(result: ApprovalResult, state: ClientState | None) -> Notice:
     elif outcome is ApprovalOutcome.UNREACHABLE:
         icon, severity = "warning", Severity.DEGRADED
         text = _("The approval for {v} did not reach the IPC. {why}").format(
-            v=version, why=message or CANNOT_BE_REACHED
+            v=version, why=message or _(CANNOT_BE_REACHED)
         )
     elif outcome is ApprovalOutcome.UNKNOWN:
         icon, severity = "warning", Severity.DEGRADED
@@ -400,10 +400,10 @@ def confirmed(desk: Desk, intent: ApprovalIntent, state: ClientState | None, now
     the data went stale, the offer changed or the confirmation's time ran out sends nothing. `gate` is set
     when it goes out."""
     if intent.expired(now, timeout):
-        return Opening(None, NOTHING_SENT_TOO_OLD)
+        return Opening(None, _(NOTHING_SENT_TOO_OLD))
     gate = approval_gate(state, now) if state is not None else None
     if gate is None or not gate.permits(intent.version_id) or desk.sending is not None:
-        return Opening(None, NOTHING_SENT_CHANGED)
+        return Opening(None, _(NOTHING_SENT_CHANGED))
     if desk.approvals_off:
         return Opening(None)
     return Opening(gate)
@@ -480,7 +480,7 @@ class ProgressView:
 def progress_view(snapshot: Snapshot | None, estimate: Estimate | None) -> ProgressView:
     """What the progress area says, from the last snapshot and the estimate made at the last poll."""
     progress = snapshot.progress if snapshot is not None else None
-    step = progress_text(progress) or INSTALLING
+    step = progress_text(progress) or _(INSTALLING)
     if estimate is None or estimate.status is Status.IDLE:
         return ProgressView(step, "", False, "", "")
     if estimate.stuck:  # the warning says how long the step usually takes and how long it runs now
@@ -499,7 +499,7 @@ def stuck_note(previous: Estimate | None, current: Estimate) -> str | None:
     if change == "started":
         return current.stuck_text
     if change == "ended":
-        return STUCK_ENDED
+        return _(STUCK_ENDED)
     return None
 
 
@@ -522,6 +522,6 @@ def console_headline(state: ClientState, now: float, restart_grace: float = DEFA
     live = liveness(state.connection, now, update_running(state), restart_grace)
     if live.kind is not Liveness.RESTARTING or state.snapshot is None:
         return headline(state, now)
-    last = progress_text(state.snapshot.progress) or INSTALLING
+    last = progress_text(state.snapshot.progress) or _(INSTALLING)
     detail = _("{status}. Last known: {progress}").format(status=live.status_text, progress=last)
     return Headline("restarting", live.headline, detail, Severity.ACTIVE)

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hmi.core.i18n import _
+from hmi.core.i18n import N_, _
 from hmi.core.model import (
     CONFIRMATION_TTL,
     DISPLAY_ID_MAX,
@@ -47,7 +47,7 @@ HOLD_SECONDS = 1.5
 # A version id longer than this is shown up to here, with a sentence saying so (a hostile IPC
 # could send megabytes; laying that out would freeze the screen).
 SHEET_ID_LIMIT = 500
-CHECKING_PIN = _("Checking the PIN…")
+CHECKING_PIN = N_("Checking the PIN…")
 
 
 def visible_id(version_id: str) -> str:
@@ -349,7 +349,7 @@ class ConfirmSheet(Overlay):
             _("Replaces {current} with {new}").format(current=current, new=version.display_id)
         )
         self.retry.setVisible(is_retry)
-        self.preview.set_notes(version.notes_preview, NO_NOTES)
+        self.preview.set_notes(version.notes_preview, _(NO_NOTES))
         self.confirm_button.setText(_("Hold to install"))
         self.confirm_button.setAccessibleName(_("Hold to install {v}").format(v=version.display_id))
         self.confirm_button.rearm()
@@ -398,9 +398,9 @@ class ConfirmSheet(Overlay):
         if checking:
             self.pad.clear()
             self.pad.setEnabled(False)
-            self.pad.set_message(CHECKING_PIN)
+            self.pad.set_message(_(CHECKING_PIN))
         else:
-            if self.pad.message() == CHECKING_PIN:
+            if self.pad.message() == _(CHECKING_PIN):
                 self.pad.set_message("")
             self.pad.setEnabled(self._selected is not None)
 

@@ -171,7 +171,7 @@ class SignInFlow(QObject):
         operator = result.operator
         assert operator is not None
         if not operator.may_approve:
-            pad.set_message(VIEWERS_CANNOT_APPROVE)
+            pad.set_message(_(VIEWERS_CANNOT_APPROVE))
             self.viewerRefused.emit(version.version_id, operator.name)
             return
         self._sheet.show_confirm(approving_as_text(operator))

@@ -6,13 +6,14 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QWidget
 
+from hmi.core import i18n
 from hmi.core.i18n import _
 from hmi.core.model import ClientState, Health
 from hmi.core.view import connection_text
 from hmi.ui import theme
 from hmi.ui.demo import DEMO_TITLE
 from hmi.ui.presenter import OperatorLike, signed_in_text
-from hmi.ui.widgets import ElideLabel, IconLabel, WrapLabel, plain_tooltip
+from hmi.ui.widgets import ElideButton, ElideLabel, IconLabel, WrapLabel, plain_tooltip
 
 _HEALTH_ICON = {Health.ONLINE: "live", Health.STALE: "stale", Health.OFFLINE: "offline"}
 
@@ -29,6 +30,7 @@ class StatusBar(QFrame):
     historyRequested = Signal()
     signOutRequested = Signal()
     demoToggled = Signal()
+    languageRequested = Signal(str)  # the language to switch to ("de", "en")
 
     def __init__(self, *, target: str, demo: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,13 +76,31 @@ class StatusBar(QFrame):
         sl.addWidget(self.sign_out_button, 0)
         self.signin_box.hide()
         lay.addWidget(self.signin_box, 0)
+        # The language button: shows the language on screen now; a tap switches to the other one at once.
+        self.language_button = QPushButton("")
+        self.language_button.setObjectName("languageButton")
+        self.language_button.setMinimumSize(theme.TOUCH_PX, theme.TOUCH_PX)
+        self.language_button.clicked.connect(self._next_language)
+        lay.addWidget(self.language_button, 0)
+        self.show_language()
         self.demo_toggle: QPushButton | None = None
         if demo:
-            self.demo_toggle = QPushButton(DEMO_TITLE)
+            self.demo_toggle = ElideButton(_(DEMO_TITLE))  # a longer language shortens it (whole in the tooltip)
             self.demo_toggle.setObjectName("demoToggle")
             self.demo_toggle.setToolTip(plain_tooltip(_("Open the controls of the simulated IPC")))
             self.demo_toggle.clicked.connect(self.demoToggled)
             lay.addWidget(self.demo_toggle, 0)
+
+    def show_language(self) -> None:
+        current = i18n.language() if i18n.language() in i18n.LANGUAGES else i18n.SOURCE
+        self.language_button.setText(current.upper())  # a language code, the same in every language
+        self.language_button.setAccessibleName(_("Language: English. Tap for German.") if current == "en"
+                                               else _("Language: German. Tap for English."))  # fmt: skip
+        self.language_button.setToolTip(plain_tooltip(self.language_button.accessibleName()))
+
+    def _next_language(self) -> None:
+        current = i18n.language() if i18n.language() in i18n.LANGUAGES else i18n.SOURCE
+        self.languageRequested.emit("de" if current == "en" else "en")
 
     def draw(self, state: ClientState | None, now: float, health: Health, liveness: str = "") -> None:
         """`liveness`: while an update runs, how recently the IPC answered ("IPC answered 1 s ago")."""

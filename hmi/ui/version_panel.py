@@ -169,7 +169,7 @@ class VersionPanel(ToneCard):
         else:
             self.progress_bar.setRange(0, 0)  # busy: totals missing or inconsistent
         if view is None:
-            self.progress_text.setText(progress_text(progress) or INSTALLING)
+            self.progress_text.setText(progress_text(progress) or _(INSTALLING))
             self.progress_estimate.hide()
             self.stuck_box.hide()
         else:
@@ -180,9 +180,11 @@ class VersionPanel(ToneCard):
             self.stuck_box.setVisible(view.stuck)
         self.progress_elapsed.setText(run.text(now))
         # On a small panel the warning needs the room: the headline names the step, the warning says how long.
-        compact_stuck = view is not None and view.stuck and not self._wide
-        self.progress_text.setVisible(not compact_stuck)
-        self.progress_elapsed.setVisible(not compact_stuck)
+        # There "Started 14:03:22, 2 min ago" goes too: the console's estimate line says "running for …" (with
+        # or without earlier updates to compare with), and the room is what lets a 40 % longer language fit.
+        compact = view is not None and not self._wide
+        self.progress_text.setVisible(not (compact and view is not None and view.stuck))
+        self.progress_elapsed.setVisible(not compact)
 
     def render_action(self, view: Action, described: bool) -> None:
         self.approve_button.setVisible(view.visible)

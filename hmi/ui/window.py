@@ -91,7 +91,7 @@ class ConsoleWindow(QMainWindow):
         self._closing_ok = not kiosk
         self._signin: SignInFlow | None = None
 
-        self.setWindowTitle(_("IPC Update Console") + (f" — {DEMO_TITLE}" if demo else ""))
+        self.setWindowTitle(_("IPC Update Console") + (f" — {_(DEMO_TITLE)}" if demo else ""))
         self.setStyleSheet(theme.stylesheet())
         self.setMinimumSize(640, 400)
         central = QWidget()
@@ -217,7 +217,7 @@ class ConsoleWindow(QMainWindow):
     def show_demo_result(self, action: str, ok: bool, message: str) -> None:
         if self.demo_drawer is not None:
             self.demo_drawer.set_result(message)
-        self._note(TimelineKind.DEMO, f"{DEMO_TITLE}: {message}", Severity.NORMAL if ok else Severity.DEGRADED)
+        self._note(TimelineKind.DEMO, f"{_(DEMO_TITLE)}: {message}", Severity.NORMAL if ok else Severity.DEGRADED)
 
     def set_approvals_off(self, reason: str | None) -> None:
         """Approvals cannot go out at all (the audit trail cannot be written): Install stays off, the reason shows."""
@@ -231,7 +231,7 @@ class ConsoleWindow(QMainWindow):
         """--no-audit: approvals go out without a record; the sheet and the timeline say so."""
         self.sheet.set_unrecorded(unrecorded)
         if unrecorded:
-            self._note(TimelineKind.APPROVAL, present.UNRECORDED, Severity.DEGRADED)
+            self._note(TimelineKind.APPROVAL, _(present.UNRECORDED), Severity.DEGRADED)
 
     def set_target(self, target: str) -> None:
         self._target = target

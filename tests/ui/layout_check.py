@@ -189,12 +189,19 @@ def build(size, state_kind: str, long: bool = True):
 
 def main() -> int:
     """Child process: checks every size at the current scale factor; prints JSON {problems, dpr}."""
+    import os
+
     app = QApplication.instance() or QApplication([])
     problems: list[str] = []
     dprs = []
+    lang = os.environ.get("LAYOUT_LANG")  # tests/ui/test_i18n_layout.py: the same checks in German and en-XA
     for size in ((800, 480), (1280, 800)):
         for kind in ("available", "running", "stale"):
             window, _clock = build(size, kind)
+            if lang:
+                from hmi.ui import language
+
+                language.switch(window, lang, rerender=window._render)
             problems += check_main(window)
             if kind == "available":
                 window.open_confirmation()
