@@ -136,6 +136,10 @@ class StatusBar(QFrame):
         self.sign_out_button.setVisible(operator is not None)
 
     def fit(self, width: int, wide: bool) -> None:
-        """The connection text comes first; the address gets what is left (tooltip when cut)."""
+        """The connection text comes first; the address gets what is left (tooltip when cut).
+
+        In the demo on a small panel the address goes: it is the embedded mock's loopback port, and the demo
+        badge and the language button leave the connection text ("IPC answered 2 s ago") too little room."""
         self.target_label.setMaximumWidth(max(120, min(420, width // 4)))
+        self.target_label.setVisible(not (self._demo and width < 1000))
         self.operator_label.setMaximumWidth(max(140, min(420, width // (3 if wide else 4))))

@@ -183,7 +183,9 @@ class VersionPanel(ToneCard):
         # There "Started 14:03:22, 2 min ago" goes too: the console's estimate line says "running for …" (with
         # or without earlier updates to compare with), and the room is what lets a 40 % longer language fit.
         compact = view is not None and not self._wide
-        self.progress_text.setVisible(not (compact and view is not None and view.stuck))
+        compact_stuck = compact and view is not None and view.stuck  # the headline says "Step 3 of 7 · …"
+        self.progress_text.setVisible(not compact_stuck)
+        self.progress_bar.setVisible(not compact_stuck)
         self.progress_elapsed.setVisible(not compact)
 
     def render_action(self, view: Action, described: bool) -> None:
