@@ -65,6 +65,7 @@ def _start_mock(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
         if not line and proc.poll() is not None:
             break
     proc.kill()
+    proc.wait(10)
     raise RuntimeError("the mock IPC did not start")
 
 

@@ -33,6 +33,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.bench_cli import _start_mock  # the mock on a free loopback port, as the CLI benchmark starts it
+from benchmarks.bench_gui import BARE  # the bare PySide6 window every GUI ratio is measured against
+
 ROOT = Path(__file__).resolve().parent.parent
 GOALS = {"target": (1.8, 1.5), "demo": (2.0, 1.7)}
 SIGTERM_GOAL_MS = 100.0
@@ -40,19 +43,6 @@ IDLE_GOAL_PERCENT = 0.5
 IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "20"))
 TICK = os.sysconf("SC_CLK_TCK")
 
-BARE = """\
-import sys
-
-from PySide6.QtWidgets import QApplication, QLabel
-
-app = QApplication(sys.argv[:1])
-label = QLabel("IPC Update Console")
-label.resize(1280, 800)
-label.show()
-app.processEvents()
-label.grab().save(sys.argv[1], "PNG")
-print("shown", flush=True)
-"""
 
 # A qasync window that polls the IPC once a second and exits on SIGTERM: the least a polling console does.
 BARE_POLLER = """\
@@ -111,28 +101,6 @@ def _env(home: Path) -> dict[str, str]:
         XDG_STATE_HOME=str(home / "state"),
     )
     return env
-
-
-def _start_mock(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hmi", "mock", "--listen", "127.0.0.1:0", "--scenario", "approval"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if line.startswith("listening on "):
-            return proc, line.split()[-1]
-        if not line and proc.poll() is not None:
-            break
-    proc.kill()
-    proc.wait(10)
-    raise RuntimeError("the mock IPC did not start")
 
 
 def _stop(proc: subprocess.Popen[str]) -> None:
