@@ -92,15 +92,14 @@ class StatusBar(QFrame):
             lay.addWidget(self.demo_toggle, 0)
 
     def show_language(self) -> None:
-        current = i18n.language() if i18n.language() in i18n.LANGUAGES else i18n.SOURCE
+        current = _on_screen()
         self.language_button.setText(current.upper())  # a language code, the same in every language
         self.language_button.setAccessibleName(_("Language: English. Tap for German.") if current == "en"
                                                else _("Language: German. Tap for English."))  # fmt: skip
         self.language_button.setToolTip(plain_tooltip(self.language_button.accessibleName()))
 
     def _next_language(self) -> None:
-        current = i18n.language() if i18n.language() in i18n.LANGUAGES else i18n.SOURCE
-        self.languageRequested.emit("de" if current == "en" else "en")
+        self.languageRequested.emit("de" if _on_screen() == "en" else "en")
 
     def draw(self, state: ClientState | None, now: float, health: Health, liveness: str = "") -> None:
         """`liveness`: while an update runs, how recently the IPC answered ("IPC answered 1 s ago")."""
@@ -143,3 +142,9 @@ class StatusBar(QFrame):
         self.target_label.setMaximumWidth(max(120, min(420, width // 4)))
         self.target_label.setVisible(not (self._demo and width < 1000))
         self.operator_label.setMaximumWidth(max(140, min(420, width // (3 if wide else 4))))
+
+
+def _on_screen() -> str:
+    """The language the screen shows: the chosen one, or English for a test-only pseudo-locale."""
+    lang = i18n.language()
+    return lang if lang in i18n.LANGUAGES else i18n.SOURCE
