@@ -236,13 +236,15 @@ def hint(
 # -- the Install button --------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Action:
-    """The Install button: label (the first `keep` characters never elided), enabled, visible, why."""
+    """The Install button: label (its first `keep` and last `keep_end` characters, the words around the version
+    id, are never elided), enabled, visible, why."""
 
     label: str
     keep: int
     enabled: bool
     visible: bool
     description: str
+    keep_end: int = 0
 
 
 def action(state: ClientState | None, now: float, *, sending: bool, sheet_open: bool, approvals_off: bool) -> Action:
@@ -252,10 +254,12 @@ def action(state: ClientState | None, now: float, *, sending: bool, sheet_open: 
         return Action(_("Install update"), 0, False, not running, "")
     gate = approval_gate(state, now)
     named = gate.version or (snap.offered if snap else None)
-    verb = _("Install {v}").split("{v}")[0]
-    label = verb + named.display_id if named else _("Install update")
     enabled = gate.allowed and not sending and not sheet_open and not approvals_off
-    return Action(label, len(verb) if named else 0, enabled, not running, gate.text)
+    if named is None:
+        return Action(_("Install update"), 0, enabled, not running, gate.text)
+    # The words may stand before or after the id ("Install {v}", "{v} installieren"): both sides are kept.
+    head, _v, tail = _("Install {v}").partition("{v}")
+    return Action(head + named.display_id + tail, len(head), enabled, not running, gate.text, len(tail))
 
 
 # -- the confirmation sheet ----------------------------------------------------------------------------------

@@ -190,7 +190,7 @@ class VersionPanel(ToneCard):
 
     def render_action(self, view: Action, described: bool) -> None:
         self.approve_button.setVisible(view.visible)
-        self.approve_button.set_full_text(view.label, keep=view.keep)
+        self.approve_button.set_full_text(view.label, keep=view.keep, keep_end=view.keep_end)
         self.approve_button.setEnabled(view.enabled)
         if described:
             self.approve_button.setAccessibleDescription(view.description)

@@ -263,17 +263,19 @@ class ElideButton(QPushButton):
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._full = ""
-        self._keep = 0
+        self._keep = self._keep_end = 0
         self.set_full_text(text)
 
     def full_text(self) -> str:
         return self._full
 
-    def set_full_text(self, text: str, *, keep: int = 0) -> None:
-        """`keep`: how many leading characters are never elided (the verb in "Install <version id>")."""
-        if text == self._full and keep == self._keep:
+    def set_full_text(self, text: str, *, keep: int = 0, keep_end: int = 0) -> None:
+        """`keep`, `keep_end`: how many leading and trailing characters are never elided (the words around the
+        version id: "Install <id>", "<id> installieren"); only what lies between is shortened."""
+        keep_end = max(0, min(keep_end, len(text) - keep))
+        if text == self._full and (keep, keep_end) == (self._keep, self._keep_end):
             return
-        self._full, self._keep = text, keep
+        self._full, self._keep, self._keep_end = text, keep, keep_end
         self.setAccessibleName(text)
         self.updateGeometry()
         self._apply()
@@ -282,11 +284,13 @@ class ElideButton(QPushButton):
         self.ensurePolished()
         fm = self.fontMetrics()
         room = max(10, self.width() - self._PADDING)
-        head, tail = self._full[: self._keep], self._full[self._keep :]
-        if fm.horizontalAdvance(self._full) <= room or not head:
+        end = len(self._full) - self._keep_end
+        head, middle, tail = self._full[: self._keep], self._full[self._keep : end], self._full[end:]
+        if fm.horizontalAdvance(self._full) <= room or not (head or tail):
             shown = fm.elidedText(self._full, Qt.TextElideMode.ElideMiddle, room)
         else:
-            shown = head + fm.elidedText(tail, Qt.TextElideMode.ElideMiddle, max(10, room - fm.horizontalAdvance(head)))
+            left = max(10, room - fm.horizontalAdvance(head) - fm.horizontalAdvance(tail))
+            shown = head + fm.elidedText(middle, Qt.TextElideMode.ElideMiddle, left) + tail
         super().setText(shown.replace("&", "&&"))  # '&' in a version id is not a keyboard mnemonic
         self.setToolTip(plain_tooltip(self._full) if shown != self._full else "")
 

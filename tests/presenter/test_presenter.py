@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hmi.core import i18n
 from hmi.core.client import ApprovalOutcome, ApprovalResult, audit_outcome
 from hmi.core.model import ClientState, approval_gate
 from hmi.core.ports import AuditOutcome
@@ -184,6 +185,25 @@ def test_install_is_enabled_only_when_the_gate_and_the_console_allow(
     assert view.enabled == (allowed and not sending and not sheet_open and not off)
     assert view.label.startswith("Install")
     assert 0 <= view.keep <= len(view.label)
+    assert view.keep + view.keep_end <= len(view.label)
+
+
+@pytest.mark.parametrize("lang", [*i18n.LANGUAGES, i18n.PSEUDO])
+@given(st.one_of(st.just(LONG_ID), st.from_regex(r"[0-9A-Za-z][0-9A-Za-z.+_-]{0,29}", fullmatch=True)))
+def test_install_names_the_offered_version_with_the_whole_verb_in_every_language(lang: str, version: str) -> None:
+    """The words may stand before or after the id ("{v} installieren"): the label is the whole translated
+    sentence, and what the button may shorten (between keep and keep_end) is exactly the id as shown."""
+    state = client_state(info("available", available=version))
+    snap = state.snapshot
+    assert snap is not None and snap.offered is not None
+    i18n.set_language(lang)
+    try:
+        view = p.action(state, 1000.0, sending=False, sheet_open=False, approvals_off=False)
+        shown = snap.offered.display_id
+        assert view.label == i18n._("Install {v}").format(v=shown)
+        assert view.label[view.keep : len(view.label) - view.keep_end] == shown
+    finally:
+        i18n.set_language("en")
 
 
 # -- the confirmation sheet ----------------------------------------------------------------------------------

@@ -67,6 +67,19 @@ def test_version_ids_are_never_read_as_html_or_mnemonics(qtbot):
     assert button.accessibleName() == "Install " + hostile
 
 
+@pytest.mark.parametrize("head, tail", [("Install ", ""), ("", " installieren"), ("⟦Íñstáll·· ", "⟧")])
+def test_a_narrow_button_shortens_only_the_id_and_keeps_the_words_on_either_side(qtbot, head, tail):
+    long_id = "2025.06.17-rc3+build.8c1f2e9a4b7d6e5f0a1b2c3d4e5f6a7b8c9d0e1f"
+    button = ElideButton()
+    qtbot.addWidget(button)
+    button.resize(260, 72)
+    button.set_full_text(head + long_id + tail, keep=len(head), keep_end=len(tail))
+    shown = button.text()
+    assert button.is_elided() and "…" in shown
+    assert shown.startswith(head) and shown.endswith(tail)
+    assert button.accessibleName() == head + long_id + tail
+
+
 def test_hold_button_click_or_short_press_never_confirms(qtbot):
     button = HoldButton("Hold to install", hold_seconds=0.3)
     qtbot.addWidget(button)
