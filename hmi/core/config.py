@@ -137,6 +137,21 @@ class ProgressConfig:
 
 
 @dataclass(frozen=True)
+class ApprovalConfig:
+    """The [approval] section: plant rules the console and the CLI enforce before anything is sent (issue 15).
+
+    `windows` are the raw entries ("Mon-Fri 22:00-06:00"), checked by hmi.core.windows at load; empty means
+    approvals at any time. `timezone` is the IPC's IANA zone for the windows (None: this machine's local
+    zone). `shift_ends` are the local times a shift ends ("06:00"), for "Remind me later: until end of shift".
+    """
+
+    require_two: bool = False
+    windows: tuple[str, ...] = ()
+    timezone: str | None = None
+    shift_ends: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class AppConfig:
     """Everything `load_config` resolved. (Each config class has a docstring: without one, dataclass
     builds it with inspect.signature, which costs every CLI start a little.)"""
@@ -148,6 +163,7 @@ class AppConfig:
     data_dir: Path = Path(".")
     progress: ProgressConfig = field(default_factory=ProgressConfig)
     language: str | None = None  # the config file's `language` (hmi.core.i18n.settle puts it in order)
+    approval: ApprovalConfig = field(default_factory=ApprovalConfig)
 
 
 # --- platform folders -----------------------------------------------------------------------------------------
@@ -334,6 +350,7 @@ _SECTIONS = {
         "stuck_without_history": "progress",
         "restart_grace": "progress",
     },
+    "approval": {"require_two": "bool", "windows": "windows", "timezone": "timezone", "shift_ends": "clock_times"},
 }
 _OPERATOR_KEYS = ("name", "role", "pin_hash")
 
@@ -355,6 +372,10 @@ def _check(kind: str, value: Any, where: str, base: Path) -> Any:
         return _number(value, where, PROGRESS_RANGE)
     if kind == "bool":
         return _bool(value, where)
+    if kind in ("windows", "clock_times"):
+        return _string_list(value, where, kind)
+    if kind == "timezone":
+        return _timezone(_string(value, where, 'an IANA time zone name such as "Europe/Berlin"'), where)
     if kind == "language":
         from hmi.core.i18n import LanguageError, parse_choice
 
@@ -366,6 +387,31 @@ def _check(kind: str, value: Any, where: str, base: Path) -> Any:
         path = Path(_string(value, where, "a file path as a string")).expanduser()
         return path if path.is_absolute() else base / path  # relative to the config file
     return _string(value, where)
+
+
+def _string_list(value: Any, where: str, kind: str) -> tuple[str, ...]:
+    example = '["Mon-Fri 22:00-06:00", "Sat 06:00-14:00"]' if kind == "windows" else '["06:00", "14:00", "22:00"]'
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{where}: expected a list of strings such as {example}, got {value!r}")
+    entries = tuple(v.strip() for v in value)
+    if kind == "clock_times":
+        for entry in entries:
+            hh, sep, mm = entry.partition(":")
+            if not (sep and hh.isdigit() and mm.isdigit() and len(mm) == 2 and int(hh) < 24 and int(mm) < 60):
+                raise ConfigError(f'{where}: {entry!r} is not a time of day as HH:MM, such as "14:00"')
+    return entries
+
+
+def _timezone(name: str, where: str) -> str:
+    import zoneinfo  # only when a zone is configured
+
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f'{where}: unknown time zone {name!r}; expected an IANA name such as "Europe/Berlin"'
+        ) from None
+    return name
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -566,6 +612,16 @@ def load_config(args: argparse.Namespace | None = None, environ: Mapping[str, st
         stuck_without_history=progress_setting("stuck_without_history", DEFAULT_STUCK_WITHOUT_HISTORY, "progress"),
         restart_grace=progress_setting("restart_grace", DEFAULT_RESTART_GRACE, "progress"),
     )
+    approval = ApprovalConfig(
+        require_two=bool(file_values.get("approval.require_two", False)),
+        windows=file_values.get("approval.windows", ()),
+        timezone=file_values.get("approval.timezone"),
+        shift_ends=file_values.get("approval.shift_ends", ()),
+    )
+    if approval.require_two and not signin.enabled:
+        raise ConfigError(
+            f"{config_file}: approval.require_two: four-eyes approval needs sign-in; set [signin] enabled = true"
+        )
     return AppConfig(
         client=client,
         config_file=config_file,
@@ -574,4 +630,5 @@ def load_config(args: argparse.Namespace | None = None, environ: Mapping[str, st
         data_dir=data_dir,
         progress=progress,
         language=file_values.get("language"),
+        approval=approval,
     )
