@@ -148,7 +148,9 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _local(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
+    from hmi.core.i18n import format_datetime
+
+    return format_datetime(moment) if moment else "-"
 
 
 def format_table(records: list[AuditRecord], path: Path | None = None) -> str:

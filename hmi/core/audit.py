@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from hmi.core.i18n import N_, _
+from hmi.core.i18n import language as current_language
 from hmi.core.ports import AuditOutcome, RecordKind, SignInStatus
 
 APPROVE_UPDATE = RecordKind.APPROVE_UPDATE
@@ -125,6 +126,7 @@ class AuditRecord:
     sends: int = 0  # how many times ApproveUpdate went on the wire for this attempt (resends after a lost answer)
     seq: int = 0  # storage order; newest has the highest
     sent_state: str | None = None  # the state the gate allowed the send in ("update-available" or "fault")
+    language: str | None = None  # the language the operator's screen showed ("de", "en"); the outcome stays English
 
     @property
     def finished(self) -> bool:
@@ -182,6 +184,7 @@ def record_to_json(record: AuditRecord) -> dict[str, Any]:
         "message": record.message,
         "resolvedAt": iso_utc(record.resolved_at),
         "resolution": record.resolution,
+        "language": record.language,
     }
 
 
@@ -248,7 +251,8 @@ CREATE TABLE IF NOT EXISTS records (
     message TEXT NOT NULL DEFAULT '',
     resolved_us INTEGER,
     resolution TEXT,
-    sent_state TEXT
+    sent_state TEXT,
+    language TEXT
 );
 CREATE INDEX IF NOT EXISTS records_created ON records (created_us);
 CREATE INDEX IF NOT EXISTS records_target ON records (target, seq);
@@ -256,13 +260,13 @@ CREATE INDEX IF NOT EXISTS records_target ON records (target, seq);
 
 _COLUMNS = (
     "seq, id, kind, target, version_id, current_version, operator, created_us, sent_us, completed_us,"
-    " outcome, code, message, resolved_us, resolution, sends, sent_state"
+    " outcome, code, message, resolved_us, resolution, sends, sent_state, language"
 )
 
 
 def _row_to_record(row: tuple[Any, ...]) -> AuditRecord:
     (seq, rid, kind, target, version_id, current, operator, created, sent, completed) = row[:10]
-    outcome, code, message, resolved, resolution, sends, sent_state = row[10:]
+    outcome, code, message, resolved, resolution, sends, sent_state, language = row[10:]
     created_at = _from_us(created)
     assert created_at is not None
     return AuditRecord(
@@ -283,6 +287,7 @@ def _row_to_record(row: tuple[Any, ...]) -> AuditRecord:
         sends=sends,
         seq=seq,
         sent_state=sent_state,
+        language=language,
     )
 
 
@@ -388,10 +393,14 @@ class AuditStore:
             if "records" not in tables:  # an SQLite file with nothing in it yet
                 conn.close()
                 conn = None
-            elif "sent_state" not in {row[1] for row in conn.execute("PRAGMA table_info(records)")}:
-                # A trail from before sent_state, on media we may not write: a temporary view (in memory,
-                # searched before the file's own tables) adds the column as NULL, the file stays as it is.
-                conn.execute("CREATE TEMP VIEW records AS SELECT *, NULL AS sent_state FROM main.records")
+            else:
+                # A trail from before sent_state or language, on media we may not write: a temporary view (in
+                # memory, searched before the file's own tables) adds the missing columns as NULL; the file stays.
+                have = {row[1] for row in conn.execute("PRAGMA table_info(records)")}
+                missing = [c for c in ("sent_state", "language") if c not in have]
+                if missing:
+                    extra = ", ".join(f"NULL AS {c}" for c in missing)
+                    conn.execute(f"CREATE TEMP VIEW records AS SELECT *, {extra} FROM main.records")
         if conn is None:  # nothing recorded: an empty trail in memory, the file untouched
             conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
             for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
@@ -434,6 +443,8 @@ class AuditStore:
             columns = {row[1] for row in cur.execute("PRAGMA table_info(records)")}
             if "sent_state" not in columns:
                 cur.execute("ALTER TABLE records ADD COLUMN sent_state TEXT")
+            if "language" not in columns:
+                cur.execute("ALTER TABLE records ADD COLUMN language TEXT")
             self._prune(cur)
 
     @property
@@ -466,9 +477,9 @@ class AuditStore:
         now = _to_us(self._clock())
         with self._write() as cur:
             cur.execute(
-                "INSERT INTO records (id, kind, target, version_id, current_version, operator, created_us)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (record_id, kind, target, version_id, current_version, operator, now),
+                "INSERT INTO records (id, kind, target, version_id, current_version, operator, created_us, language)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (record_id, kind, target, version_id, current_version, operator, now, current_language()),
             )
             self._after_insert(cur)
         return record_id
@@ -541,8 +552,12 @@ class AuditStore:
         with self._write() as cur:
             cur.execute(
                 "INSERT INTO records (id, kind, target, version_id, current_version, operator, created_us,"
-                " completed_us, outcome, code, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (record_id, kind, target, version_id, current_version, operator, now, now, outcome, code, message),
+                " completed_us, outcome, code, message, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record_id,
+                    *(kind, target, version_id, current_version, operator, now, now, outcome, code, message),
+                    current_language(),
+                ),
             )
             self._after_insert(cur)
         return record_id

@@ -15,6 +15,7 @@ hmi.ui.language, which follows `set_language` through `on_change`.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import gettext
 import math
 import re
@@ -145,6 +146,38 @@ def on_change(listener: Callable[[str], None]) -> Callable[[], None]:
 
 def lang_name(lang: str) -> str:
     return {"de": "German", "en": "English", PSEUDO: "pseudo-locale"}.get(lang, lang)
+
+
+# --- dates and times -------------------------------------------------------------------------------------
+# Locale data, not translations: a date pattern in the catalogue would let the run-time switch (hmi.ui.language)
+# match any "a-b-c" text as a date. Both languages use the 24-hour clock. English dates are ISO 8601
+# (2026-12-02): a mixed crew reads them one way only, where 12/02/2026 means two different days.
+_DATE_FORMATS = {"de": "%d.%m.%Y", "en": "%Y-%m-%d"}
+
+
+def format_date(moment: datetime.datetime) -> str:
+    """The local date of an aware datetime: "02.12.2026" in German, "2026-12-02" in English."""
+    return moment.astimezone().strftime(_DATE_FORMATS.get(_language, _DATE_FORMATS[SOURCE]))
+
+
+def format_time(moment: datetime.datetime) -> str:
+    """The local time of day, 24-hour, with seconds: "23:59:52"."""
+    return moment.astimezone().strftime("%H:%M:%S")
+
+
+def format_datetime(moment: datetime.datetime) -> str:
+    """Local date and time: "02.12.2026 23:59:52" / "2026-12-02 23:59:52"."""
+    return f"{format_date(moment)} {format_time(moment)}"
+
+
+def format_stamp(wall: float, today: float) -> str:
+    """A time stamp for a list that is mostly about today (the timeline, `--watch`): the time of day alone when
+    `wall` falls on the same local day as `today`, else the date and the time, so an entry from 00:00:02
+    never reads as if it came before one from 23:59:52 of the day before."""
+    moment = datetime.datetime.fromtimestamp(wall).astimezone()
+    if moment.date() == datetime.datetime.fromtimestamp(today).date():
+        return format_time(moment)
+    return format_datetime(moment)
 
 
 # --- which language ----------------------------------------------------------------------------------------

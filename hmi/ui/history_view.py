@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from hmi.core.audit import APPROVE_UPDATE, SIGNIN_OUTCOMES, AuditRecord, outcome_marker, outcome_text
-from hmi.core.i18n import _
+from hmi.core.i18n import _, format_datetime
 from hmi.core.model import DISPLAY_ID_MAX, clean_line
 from hmi.core.ports import AuditOutcome
 
@@ -174,7 +174,7 @@ class HistoryView(QWidget):
 
 def row_texts(record: AuditRecord) -> tuple[str, ...]:
     """The cells of one row: time (local), operator, version, IPC, marker, outcome words."""
-    when = record.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    when = format_datetime(record.created_at)
     operator = clean_line(record.operator, 40) if record.operator else "\u2014"
     if record.kind == APPROVE_UPDATE:
         version = clean_line(record.version_id, DISPLAY_ID_MAX) or _("(no version id)")

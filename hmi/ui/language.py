@@ -181,7 +181,12 @@ def switch(window: QWidget, lang: str, *, rerender: Callable[[], object] | None 
     old = index_for_current_language()
     warning = i18n.set_language(lang)
     load_qt_translations(i18n.language())
-    retranslate_widgets(window, translator_between(old))
+    convert = translator_between(old)
+    retranslate_widgets(window, convert)
+    for holder in [window, *window.findChildren(QWidget)]:  # lists whose rows are not widgets (the timeline)
+        hook = getattr(holder, "retranslate_items", None)
+        if callable(hook):
+            hook(convert)
     if rerender is not None:
         rerender()
     return warning

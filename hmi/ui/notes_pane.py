@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QIcon
@@ -32,6 +33,10 @@ def entry_icon(entry: Entry) -> str:
     return SEVERITY_ICON[entry.severity]
 
 
+def _day(wall: float) -> object:
+    return time.localtime(wall)[:3]
+
+
 def _icon(name: str) -> QIcon:
     return QIcon(icons.pixmap(name, 24, 2.0))
 
@@ -53,6 +58,7 @@ class NotesPane(QStackedWidget):
         self._max_entries = max_entries
         self._wall = wall
         self.recorder = TimelineRecorder(max_entries)
+        self._stamped_day: object = None  # the local date the timeline's stamps were written against
         self._wide: bool | None = None
         self._touch_ready = False
         self.notes_page = QWidget()
@@ -136,7 +142,10 @@ class NotesPane(QStackedWidget):
 
     def observe(self, state: ClientState, now: float) -> None:
         """Adds to the timeline what changed since the last state seen."""
-        for entry in self.recorder.observe(state, now, self._wall()):
+        wall = self._wall()
+        if self._stamped_day is not None and _day(wall) != self._stamped_day:
+            self.restamp()  # midnight passed: yesterday's entries now show their date
+        for entry in self.recorder.observe(state, now, wall):
             self.add_entry(entry)
 
     def note(self, kind: TimelineKind, text: str, severity: Severity) -> None:
@@ -144,8 +153,31 @@ class NotesPane(QStackedWidget):
         if text:
             self.add_entry(self.recorder.note(kind, text, severity, self._wall()))
 
+    def _item_text(self, entry: Entry, today: float) -> str:
+        return f"{entry.stamp(today)}   {entry.text}"
+
+    def restamp(self) -> None:
+        """Writes every timeline row again from the recorder: the date on entries not from today, in the
+        language now on screen. Items and entries are both newest first, one item per entry."""
+        today = self._wall()
+        self._stamped_day = _day(today)
+        for row, entry in enumerate(list(self.recorder.entries)[: self.timeline.count()]):
+            item = self.timeline.item(row)
+            item.setText(self._item_text(entry, today))
+            item.setToolTip(plain_tooltip(entry.text))
+
+    def retranslate_items(self, convert: Callable[[str], str]) -> None:
+        """After a language switch (hmi.ui.language): the entries' texts in the new language, then the rows."""
+        entries = self.recorder.entries
+        for i, entry in enumerate(list(entries)):
+            entries[i] = replace(entry, text=convert(entry.text))
+        self.restamp()
+
     def add_entry(self, entry: Entry) -> None:
-        item = QListWidgetItem(f"{entry.clock}   {entry.text}")
+        today = self._wall()
+        if self._stamped_day is None:
+            self._stamped_day = _day(today)
+        item = QListWidgetItem(self._item_text(entry, today))
         item.setIcon(_icon(entry_icon(entry)))
         item.setToolTip(plain_tooltip(entry.text))
         item.setData(Qt.ItemDataRole.UserRole, entry.kind.value)  # Qt keeps the plain string

@@ -7,13 +7,12 @@ the console knows (when a sheet opened, which notice is shown, when a run was fi
 from __future__ import annotations
 
 import enum
-import time
 from dataclasses import dataclass, replace
 from typing import Protocol
 
 from hmi.core.client import ApprovalOutcome, ApprovalResult
 from hmi.core.errors import CANNOT_BE_REACHED
-from hmi.core.i18n import N_, _
+from hmi.core.i18n import N_, _, format_stamp
 from hmi.core.model import (
     ApprovalGate,
     ApprovalIntent,
@@ -312,7 +311,7 @@ class RunClock:
     saw_start: bool
 
     def text(self, now: float) -> str:
-        clock = time.strftime("%H:%M:%S", time.localtime(self.wall))
+        clock = format_stamp(self.wall, self.wall + max(0.0, now - self.mono))  # with the date from the next day on
         age = format_age(now - self.mono)
         if self.saw_start:
             return _("Started {clock}, {age} ago").format(clock=clock, age=age)

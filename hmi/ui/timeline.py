@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 
 from hmi.core.errors import describe
-from hmi.core.i18n import _
+from hmi.core.i18n import _, format_stamp
 from hmi.core.model import ClientState, Health, Snapshot, UpdateState
 from hmi.core.view import Severity, format_age, progress_text, state_headline, version_text
 from hmi.ui.presenter import TimelineKind
@@ -33,6 +33,11 @@ class Entry:
     def clock(self) -> str:
         """Local wall-clock time, HH:MM:SS."""
         return time.strftime("%H:%M:%S", time.localtime(self.wall))
+
+    def stamp(self, today: float) -> str:
+        """The time of day when the entry is from the same local day as `today` (a time.time()), else the date
+        and the time in the language's format (hmi.core.i18n.format_stamp)."""
+        return format_stamp(self.wall, today)
 
 
 def _state_text(snap: Snapshot) -> str:
