@@ -98,3 +98,50 @@ def test_a_trail_from_before_the_language_column_gains_it_and_reads_read_only(tm
         i18n.set_language("de")
         store.log_event(kind="signin-failed", outcome="wrong-pin", operator="Cem")
         assert [r.language for r in store.records()] == ["de", None]
+
+
+def test_a_message_written_in_german_is_stored_in_english(tmp_path):
+    with AuditStore.open(tmp_path / "a.sqlite3") as store:
+        i18n.set_language("de")
+        rid = store.begin(target="t:1", version_id="1.5.0", current_version="1.4.2", operator="Anna")
+        shown = i18n._("The IPC cannot be reached.") + " " + i18n._("Nothing was sent.")  # as hmi.core.client joins
+        assert shown == "Der IPC ist nicht erreichbar. Es wurde nichts gesendet."
+        store.complete(rid, outcome="unreachable", code="UNAVAILABLE", message=shown)
+        event = store.log_event(
+            kind="signin-failed",
+            outcome="wrong-pin",
+            message=i18n._("The confirmation closed after {n} s without a decision. Nothing was sent.").format(n=30),
+        )
+        stored = store.get(rid), store.get(event)
+    assert stored[0] is not None and stored[1] is not None
+    assert stored[0].message == "The IPC cannot be reached. Nothing was sent."
+    assert stored[1].message == "The confirmation closed after 30 s without a decision. Nothing was sent."
+
+
+def _catalogue_messages():
+    from hmi.core.retext import _FIELD, _messages
+
+    return [(m, p) for m, p in _messages() if p is None and m.strip()], _FIELD
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_every_german_message_goes_back_to_its_english_source(data):
+    """Any catalogue message, formatted with plain values, comes back as the English text with the same
+    values, unless two messages share one German text (then either English source is a faithful record)."""
+    from hmi.core.retext import to_source
+
+    messages, field = _catalogue_messages()
+    msgid, _plural = data.draw(st.sampled_from(messages))
+    names = sorted(set(field.findall(msgid)))
+    values = {n: f"V{i}x" for i, n in enumerate(names)}
+    english = field.sub(lambda m: values[m.group(1)], msgid)
+    i18n.set_language("de")
+    german = field.sub(lambda m: values.get(m.group(1), m.group(0)), i18n._(msgid))
+    back = to_source(german)
+    twins = [m for m, _p in messages if m != msgid and i18n._(m) == i18n._(msgid)]
+    assert (
+        back == english
+        or any(field.sub(lambda m: values.get(m.group(1), ""), t) == back for t in twins)
+        or (back != german and i18n._(back) == german)
+    ), (msgid, german, back)

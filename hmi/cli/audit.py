@@ -159,6 +159,7 @@ def format_table(records: list[AuditRecord], path: Path | None = None) -> str:
     from hmi.core.i18n import _
     from hmi.core.model import clean_line, terminal_id
     from hmi.core.ports import RecordKind
+    from hmi.core.retext import from_source
 
     if not records:
         return (
@@ -173,7 +174,7 @@ def format_table(records: list[AuditRecord], path: Path | None = None) -> str:
         if r.code and r.outcome != "approved":
             outcome += f" [{r.code}]"
         if r.message:
-            outcome += f": {clean_line(r.message, 200)}"
+            outcome += f": {clean_line(from_source(r.message), 200)}"
         rows.append(
             (
                 _local(r.created_at),

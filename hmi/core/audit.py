@@ -513,6 +513,7 @@ class AuditStore:
 
     def complete(self, record_id: str, *, outcome: str, code: str | None, message: str) -> None:
         """Records the outcome once. A second `complete` for the same record raises UnknownRecord."""
+        message = _english(message)
         with self._write() as cur:
             cur.execute(
                 "UPDATE records SET completed_us = ?, outcome = ?, code = ?, message = ?"
@@ -524,6 +525,7 @@ class AuditStore:
 
     def resolve(self, record_id: str, *, outcome: str, message: str) -> None:
         """Settles an "unknown" outcome from a later poll. The original code and message are kept."""
+        message = _english(message)
         with self._write() as cur:
             cur.execute(
                 "UPDATE records SET outcome = ?, resolved_us = ?, resolution = ? WHERE id = ? AND outcome = 'unknown'",
@@ -547,6 +549,7 @@ class AuditStore:
         code: str | None = None,
     ) -> str:
         """Stores a finished record in one step (created = completed = now) and returns its id."""
+        message = _english(message)
         record_id = str(_uuid4())
         now = _to_us(self._clock())
         with self._write() as cur:
@@ -741,6 +744,16 @@ def _corrupt(path: Path, exc: BaseException | None) -> AuditStoreCorrupt:
             "It was left untouched. Move it aside (keep it for the record); the next start then begins a new one."
         ).format(path=path, detail=detail)
     )
+
+
+def _english(message: str) -> str:
+    """The trail's values stay English whatever the screen showed: a message given in the operator's language
+    is stored as its English source (hmi.core.retext), and the language itself goes in `language`."""
+    if current_language() == "en" or not message:
+        return message
+    from hmi.core.retext import to_source  # only for a record written in another language
+
+    return to_source(message)
 
 
 def _uuid4() -> object:

@@ -34,6 +34,7 @@ from hmi.core.audit import APPROVE_UPDATE, SIGNIN_OUTCOMES, AuditRecord, outcome
 from hmi.core.i18n import _, format_datetime
 from hmi.core.model import DISPLAY_ID_MAX, clean_line
 from hmi.core.ports import AuditOutcome
+from hmi.core.retext import from_source
 
 FONT_PX = 18
 COLUMNS = ("time", "operator", "version", "target", "result", "outcome")
@@ -186,7 +187,7 @@ def row_texts(record: AuditRecord) -> tuple[str, ...]:
     if record.code and record.outcome not in ("approved", None):
         words += f" ({record.code})"
     if record.outcome in _WITH_MESSAGE and record.message:
-        words += f" ({clean_line(record.message, 80)})"
+        words += f" ({clean_line(from_source(record.message), 80)})"
     return (when, operator, version, clean_line(record.target, 60) or "\u2014", outcome_marker(record), words)
 
 

@@ -14,7 +14,6 @@ window to `en-XA` and fails on any visible text left without markers.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from functools import lru_cache, partial
 
@@ -22,10 +21,7 @@ from PySide6.QtCore import QCoreApplication, QLibraryInfo, QTranslator
 from PySide6.QtWidgets import QAbstractButton, QLabel, QTabWidget, QWidget
 
 from hmi.core import i18n
-
-# Placeholders whose value is itself a translated sentence ("{reason} Nothing was sent."): translated too.
-_NESTED = {"reason", "why", "sentence", "words", "p", "title", "conn", "locked", "e", "message", "err"}
-_FIELD = re.compile(r"\{([A-Za-z_]\w*)(?:[:!][^{}]*)?\}")
+from hmi.core.retext import index_for_current_language, translator_between
 
 _qt_translator: QTranslator | None = None
 
@@ -51,95 +47,6 @@ def load_qt_translations(lang: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _messages() -> tuple[tuple[str, str | None], ...]:
-    """Every message as (msgid, msgid_plural or None), from the English catalogue (identity translations,
-    compiled by `make i18n` so the plural source texts are known at run time)."""
-    try:
-        catalog = i18n.load_catalogue_file(i18n.SOURCE)
-    except OSError:
-        return ()
-    table: dict[object, str] = getattr(catalog, "_catalog", {})
-    out: dict[str, str | None] = {}
-    for key in table:
-        if isinstance(key, tuple):
-            out[str(key[0])] = table.get((key[0], 1), str(key[0]))
-        elif isinstance(key, str) and key and key not in out:
-            out[key] = None
-    return tuple(out.items())
-
-
-def _forms(msgid: str, plural: str | None) -> list[str]:
-    """The texts `msgid` has in the current language (both plural forms)."""
-    if plural is None:
-        return [i18n._(msgid)]
-    return [i18n.ngettext(msgid, plural, 1), i18n.ngettext(msgid, plural, 2)]
-
-
-class _Index:
-    """Texts of one language -> their message: exact texts, and patterns for the formatted ones."""
-
-    def __init__(self) -> None:
-        self.exact: dict[str, tuple[str, str | None, int]] = {}
-        patterns: list[tuple[int, re.Pattern[str], str, str | None, int]] = []
-        for msgid, plural in _messages():
-            for form_index, text in enumerate(_forms(msgid, plural)):
-                if not _FIELD.search(text):
-                    self.exact.setdefault(text, (msgid, plural, form_index))
-                    continue
-                parts = _FIELD.split(text)  # literal, name, literal, name, …
-                literal = "".join(parts[0::2])
-                if not literal.strip():
-                    continue  # "{n} s"-like texts with almost no words would match anything
-                regex = "".join(
-                    re.escape(part) if i % 2 == 0 else (f"(?P={part})" if part in parts[1:i:2] else f"(?P<{part}>.*?)")
-                    for i, part in enumerate(parts)
-                )
-                patterns.append((len(literal), re.compile(regex, re.DOTALL), msgid, plural, form_index))
-        patterns.sort(key=lambda p: -p[0])  # the most specific first
-        self.patterns = patterns
-
-
-def _new_text(msgid: str, plural: str | None, form: int) -> str:
-    if plural is None:
-        return i18n._(msgid)
-    return i18n.ngettext(msgid, plural, 1 if form == 0 else 2)
-
-
-def _fill(template: str, values: dict[str, str]) -> str:
-    """`template` with each {name[:spec]} replaced by the text it had on screen (already formatted)."""
-
-    def one(m: re.Match[str]) -> str:
-        return values.get(m.group(1), m.group(0))
-
-    return _FIELD.sub(one, template)
-
-
-def translator_between(old: _Index) -> Callable[[str], str]:
-    """A function turning a text of the old language into the current one (unchanged when not a message)."""
-
-    def convert(text: str, depth: int = 0) -> str:
-        if not text or depth > 3:
-            return text
-        hit = old.exact.get(text)
-        if hit is not None:
-            return _new_text(*hit)
-        for _length, pattern, msgid, plural, form in old.patterns:
-            match = pattern.fullmatch(text)
-            if match is None:
-                continue
-            values = {
-                k: convert(v, depth + 1) if k in _NESTED else v for k, v in match.groupdict().items() if v is not None
-            }
-            return _fill(_new_text(msgid, plural, form), values)
-        return text
-
-    return convert
-
-
-def index_for_current_language() -> _Index:
-    return _Index()
-
-
 def retranslate_widgets(root: QWidget, convert: Callable[[str], str]) -> int:
     """Every text of `root` and its children through `convert`; returns how many changed."""
     changed = 0
