@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from hmi.core.i18n import _, ngettext
+from hmi.core.i18n import N_, _, ngettext
 from hmi.core.ports import RecordKind, SignInStatus
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,9 @@ _MAX_COST = 2 * SCRYPT_N * SCRYPT_R * SCRYPT_P * 2  # n*r*p: twice the default n
 ROLE_OPERATOR = "operator"
 ROLE_VIEWER = "viewer"
 # What the audit trail says when a viewer (or nobody) tries to approve with sign-in on (console and CLI).
-VIEWER_REFUSED = "viewer may not approve"
-NOBODY_REFUSED = "nobody signed in"
+# Stored in the audit trail in English (N_: not translated here); History shows them in the language of the moment.
+VIEWER_REFUSED = N_("viewer may not approve")
+NOBODY_REFUSED = N_("nobody signed in")
 ROLES = (ROLE_OPERATOR, ROLE_VIEWER)
 
 PIN_MIN_DIGITS = 4
@@ -333,10 +334,10 @@ class SignIn:
         if self._audit is not None:
             reason = result.status.value
             detail = {
-                SignInStatus.WRONG_PIN: f"{result.attempts_left} tries left before the lockout",
-                SignInStatus.LOCKED_OUT: f"locked for {result.seconds_left} s more",
+                SignInStatus.WRONG_PIN: N_("tries left before the lockout: {n}").format(n=result.attempts_left),
+                SignInStatus.LOCKED_OUT: N_("locked for {n} s more").format(n=result.seconds_left),
                 SignInStatus.UNKNOWN_OPERATOR: "",
-                SignInStatus.NO_PIN_SET: "no valid PIN hash in the config file",
+                SignInStatus.NO_PIN_SET: N_("no valid PIN hash in the config file"),
             }.get(result.status, "")
             try:
                 self._audit.record_signin_failure(operator=operator, reason=reason, message=detail, target=self._target)
