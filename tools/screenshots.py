@@ -305,6 +305,12 @@ async def demo_drawer(shooter: Shooter) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, nargs="?", default=ROOT / "docs" / "screenshots")
+    parser.add_argument(
+        "--lang",
+        action="append",
+        choices=("en", "de"),
+        help="render this language (repeatable; default: English into OUT and German into OUT/de)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -316,8 +322,18 @@ def main(argv: list[str] | None = None) -> int:
     app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    from hmi.core import i18n
+    from hmi.ui.language import load_qt_translations
+
+    written: list[Path] = []
     with loop:
-        written = loop.run_until_complete(asyncio.wait_for(shots(args.out), 300))
+        for lang in args.lang or ["en", "de"]:
+            i18n.set_language(lang)
+            load_qt_translations(lang)
+            out = args.out if lang == "en" else args.out / lang
+            out.mkdir(parents=True, exist_ok=True)
+            print(f"{i18n.lang_name(lang)}:", flush=True)
+            written += loop.run_until_complete(asyncio.wait_for(shots(out), 300))
     print(f"{len(written)} screenshots in {args.out}")
     return 0
 
