@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from hmi.core import limits  # the one validator per kind of number
+from hmi.core.i18n import N_, _
 
 APP_DIR_NAME = "ipc-hmi"
 CONFIG_FILE_NAME = "config.toml"
@@ -300,33 +301,46 @@ def _number(value: Any, where: str, bounds: tuple[float, float], unit: str = "se
 
 def validate_target(value: Any, where: str) -> str:
     """HOST:PORT, [IPV6]:PORT, or a gRPC target with a scheme (dns:, ipv4:, ipv6:, unix:)."""
-    expected = "HOST:PORT (for example 127.0.0.1:50051)"
+    expected = _("HOST:PORT (for example 127.0.0.1:50051)")
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{where}: expected {expected}, got {value!r}")
+        raise ConfigError(
+            _("{where}: expected {expected}, got {value}").format(where=where, expected=expected, value=repr(value))
+        )
     value = text = value.strip()
     if any(c.isspace() for c in value):
-        raise ConfigError(f"{where}: expected {expected} without spaces, got {value!r}")
+        raise ConfigError(
+            _("{where}: expected {expected} without spaces, got {value}").format(
+                where=where, expected=expected, value=repr(value)
+            )
+        )
     if value.startswith(("dns:", "ipv4:", "ipv6:", "unix:", "unix-abstract:", "vsock:")):
         return text
     host, sep, port = value.rpartition(":")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
     if not sep or not host or (":" in host and not value.startswith("[")):
-        raise ConfigError(f"{where}: expected {expected}, got {value!r}")
+        raise ConfigError(
+            _("{where}: expected {expected}, got {value}").format(where=where, expected=expected, value=repr(value))
+        )
     if not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(f"{where}: the port must be a number from 1 to 65535, got {value!r}")
+        raise ConfigError(
+            _("{where}: the port must be a number from 1 to 65535, got {value}").format(where=where, value=repr(value))
+        )
     return text
 
 
-def _string(value: Any, where: str, what: str = "a string") -> str:
+def _string(value: Any, where: str, what: str = N_("a string")) -> str:
+    """`what` is a catalogue text (N_), translated here."""
     if not isinstance(value, str) or not value:
-        raise ConfigError(f"{where}: expected {what}, got {value!r}")
+        raise ConfigError(
+            _("{where}: expected {what}, got {value}").format(where=where, what=_(what), value=repr(value))
+        )
     return value
 
 
 def _bool(value: Any, where: str) -> bool:
     if not isinstance(value, bool):
-        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+        raise ConfigError(_("{where}: expected true or false, got {value}").format(where=where, value=repr(value)))
     return value
 
 
@@ -375,7 +389,7 @@ def _check(kind: str, value: Any, where: str, base: Path) -> Any:
     if kind in ("windows", "clock_times"):
         return _string_list(value, where, kind)
     if kind == "timezone":
-        return _timezone(_string(value, where, 'an IANA time zone name such as "Europe/Berlin"'), where)
+        return _timezone(_string(value, where, N_('an IANA time zone name such as "Europe/Berlin"')), where)
     if kind == "language":
         from hmi.core.i18n import LanguageError, parse_choice
 
@@ -384,7 +398,7 @@ def _check(kind: str, value: Any, where: str, base: Path) -> Any:
         except LanguageError as exc:
             raise ConfigError(str(exc)) from None
     if kind == "path":
-        path = Path(_string(value, where, "a file path as a string")).expanduser()
+        path = Path(_string(value, where, N_("a file path as a string"))).expanduser()
         return path if path.is_absolute() else base / path  # relative to the config file
     return _string(value, where)
 
@@ -392,13 +406,21 @@ def _check(kind: str, value: Any, where: str, base: Path) -> Any:
 def _string_list(value: Any, where: str, kind: str) -> tuple[str, ...]:
     example = '["Mon-Fri 22:00-06:00", "Sat 06:00-14:00"]' if kind == "windows" else '["06:00", "14:00", "22:00"]'
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ConfigError(f"{where}: expected a list of strings such as {example}, got {value!r}")
+        raise ConfigError(
+            _("{where}: expected a list of strings such as {example}, got {value}").format(
+                where=where, example=example, value=repr(value)
+            )
+        )
     entries = tuple(v.strip() for v in value)
     if kind == "clock_times":
         for entry in entries:
             hh, sep, mm = entry.partition(":")
             if not (sep and hh.isdigit() and mm.isdigit() and len(mm) == 2 and int(hh) < 24 and int(mm) < 60):
-                raise ConfigError(f'{where}: {entry!r} is not a time of day as HH:MM, such as "14:00"')
+                raise ConfigError(
+                    _('{where}: {entry} is not a time of day as HH:MM, such as "14:00"').format(
+                        where=where, entry=repr(entry)
+                    )
+                )
     return entries
 
 
@@ -409,7 +431,9 @@ def _timezone(name: str, where: str) -> str:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
-            f'{where}: unknown time zone {name!r}; expected an IANA name such as "Europe/Berlin"'
+            _('{where}: unknown time zone {name}; expected an IANA name such as "Europe/Berlin"').format(
+                where=where, name=repr(name)
+            )
         ) from None
     return name
 
@@ -420,14 +444,20 @@ def _read_file(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror or exc}") from None
+        raise ConfigError(
+            _("{path}: cannot read the config file: {err}").format(path=path, err=exc.strerror or exc)
+        ) from None
     try:
         return tomllib.loads(raw.decode("utf-8-sig"))  # a leading byte-order mark (Windows editors) is fine
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: the config file is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise ConfigError(
+            _("{path}: the config file is not UTF-8 text ({reason} at byte {byte})").format(
+                path=path, reason=exc.reason, byte=exc.start
+            )
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message ends with "(at line N, column M)".
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        raise ConfigError(_("{path}: not valid TOML: {exc}").format(path=path, exc=exc)) from None
 
 
 def _not_a_file(path: Path) -> str:
@@ -437,18 +467,18 @@ def _not_a_file(path: Path) -> str:
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        return f"config file {path} does not exist"
+        return _("config file {path} does not exist").format(path=path)
     except OSError as exc:
-        return f"config file {path} cannot be opened: {exc.strerror or exc}"
+        return _("config file {path} cannot be opened: {err}").format(path=path, err=exc.strerror or exc)
     if stat.S_ISDIR(mode):
-        return f"{path} is a folder, not a config file"
+        return _("{path} is a folder, not a config file").format(path=path)
     if stat.S_ISFIFO(mode):
-        return f"{path} is a named pipe (FIFO), not a config file"
+        return _("{path} is a named pipe (FIFO), not a config file").format(path=path)
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return f"{path} is a device (such as /dev/null), not a config file"
+        return _("{path} is a device (such as /dev/null), not a config file").format(path=path)
     if stat.S_ISSOCK(mode):
-        return f"{path} is a socket, not a config file"
-    return f"{path} is not a regular file"
+        return _("{path} is a socket, not a config file").format(path=path)
+    return _("{path} is not a regular file").format(path=path)
 
 
 def parse_config_file(path: Path) -> dict[str, Any]:
@@ -462,53 +492,72 @@ def parse_config_file(path: Path) -> dict[str, Any]:
             out[key] = _check(_TOP_KEYS[key], value, f"{path}: {key}", base)
         elif key in _SECTIONS:
             if not isinstance(value, dict):
-                raise ConfigError(f"{path}: {key}: expected a section [{key}], got {value!r}")
+                raise ConfigError(
+                    _("{path}: {key}: expected a section [{key}], got {value}").format(
+                        path=path, key=key, value=repr(value)
+                    )
+                )
             allowed = _SECTIONS[key]
             for sub, subvalue in value.items():
                 where = f"{path}: {key}.{sub}"
                 if sub not in allowed:
-                    raise ConfigError(f"{path}: unknown key '{sub}' in [{key}]; expected one of: {', '.join(allowed)}")
+                    raise ConfigError(
+                        _("{path}: unknown key '{sub}' in [{key}]; expected one of: {keys}").format(
+                            path=path, sub=sub, key=key, keys=", ".join(allowed)
+                        )
+                    )
                 out[f"{key}.{sub}"] = _check(allowed[sub], subvalue, where, base)
         elif key == "operators":
             out["operators"] = _operators(value, path)
         else:
             raise ConfigError(
-                f"{path}: unknown key '{key}'; expected one of: {', '.join(_TOP_KEYS)}, sections {sections}, "
-                "or [[operators]]"
+                _("{path}: unknown key '{key}'; expected one of: {keys}, sections {sections}, or [[operators]]").format(
+                    path=path, key=key, keys=", ".join(_TOP_KEYS), sections=sections
+                )
             )
     return out
 
 
 def _operators(value: Any, path: Path) -> tuple[OperatorEntry, ...]:
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise ConfigError(f"{path}: operators: expected [[operators]] tables with name and role")
+        raise ConfigError(_("{path}: operators: expected [[operators]] tables with name and role").format(path=path))
     result: list[OperatorEntry] = []
     seen: set[str] = set()
     for i, entry in enumerate(value, start=1):
         where = f"{path}: operators #{i}"
         for key in entry:
             if key not in _OPERATOR_KEYS:
-                raise ConfigError(f"{where}: unknown key '{key}'; expected one of: {', '.join(_OPERATOR_KEYS)}")
+                raise ConfigError(
+                    _("{where}: unknown key '{key}'; expected one of: {keys}").format(
+                        where=where, key=key, keys=", ".join(_OPERATOR_KEYS)
+                    )
+                )
         if "name" not in entry:
-            raise ConfigError(f'{where}: name is missing; expected name = "…"')
-        name = _string(entry["name"], f"{where}: name", "a non-empty name").strip()
+            raise ConfigError(_('{where}: name is missing; expected name = "…"').format(where=where))
+        name = _string(entry["name"], f"{where}: name", N_("a non-empty name")).strip()
         if not name:
-            raise ConfigError(f"{where}: name: expected a non-empty name")
+            raise ConfigError(_("{where}: name: expected a non-empty name").format(where=where))
         if name in seen:
-            raise ConfigError(f"{where}: name: '{name}' is listed twice")
+            raise ConfigError(_("{where}: name: '{name}' is listed twice").format(where=where, name=name))
         seen.add(name)
         role = entry.get("role")
         if role not in ROLES:
-            raise ConfigError(f'{where}: role: expected "operator" or "viewer", got {role!r}')
+            raise ConfigError(
+                _('{where}: role: expected "operator" or "viewer", got {role}').format(where=where, role=repr(role))
+            )
         pin_hash = entry.get("pin_hash")
         if pin_hash is not None and not isinstance(pin_hash, str):
-            raise ConfigError(f'{where}: pin_hash: expected a string such as "scrypt$…", got {pin_hash!r}')
+            raise ConfigError(
+                _('{where}: pin_hash: expected a string such as "scrypt$…", got {pin_hash}').format(
+                    where=where, pin_hash=repr(pin_hash)
+                )
+            )
         if pin_hash is not None:
             from hmi.core.auth import hash_cost_problem  # lazy: only a config with operators needs it
 
             problem = hash_cost_problem(pin_hash)
             if problem is not None:
-                raise ConfigError(f"{where}: pin_hash: {problem}")
+                raise ConfigError(_("{where}: pin_hash: {problem}").format(where=where, problem=problem))
         result.append(OperatorEntry(name=name, role=role, pin_hash=pin_hash))
     return tuple(result)
 
@@ -536,7 +585,7 @@ def load_config(args: argparse.Namespace | None = None, environ: Mapping[str, st
     if explicit is not None:
         config_file = Path(explicit).expanduser()
         if not config_file.is_file():
-            raise ConfigError(f"{where_file}: {_not_a_file(config_file)}")
+            raise ConfigError(_("{where_file}: {why}").format(where_file=where_file, why=_not_a_file(config_file)))
     else:
         default = default_config_path(environ)
         config_file = default if default.is_file() else None
@@ -570,15 +619,17 @@ def load_config(args: argparse.Namespace | None = None, environ: Mapping[str, st
     tls_key = path_setting("tls_key", "IPC_HMI_TLS_KEY", "tls.key_file")
     server_name, _w = pick("tls_server_name", "IPC_HMI_TLS_SERVER_NAME", "tls.server_name")
     if server_name is not None and not str(server_name).strip():
-        raise ConfigError(f"{_w}: expected a host name, got {server_name!r}")
+        raise ConfigError(_("{where}: expected a host name, got {value}").format(where=_w, value=repr(server_name)))
     tls_flag, _w = pick("tls", None, "tls.enabled")
     token_file = path_setting("token_file", "IPC_HMI_TOKEN_FILE", "auth.token_file")
     allow_insecure, _w = pick("allow_insecure_token", None, "auth.allow_insecure_token")
 
     if (tls_cert is None) != (tls_key is None):
         raise ConfigError(
-            "mutual TLS needs both a client certificate and its key "
-            "(--tls-cert/--tls-key, IPC_HMI_TLS_CERT/IPC_HMI_TLS_KEY, or [tls] cert_file/key_file)"
+            _(
+                "mutual TLS needs both a client certificate and its key "
+                "(--tls-cert/--tls-key, IPC_HMI_TLS_CERT/IPC_HMI_TLS_KEY, or [tls] cert_file/key_file)"
+            )
         )
 
     client = ClientConfig(
@@ -620,7 +671,9 @@ def load_config(args: argparse.Namespace | None = None, environ: Mapping[str, st
     )
     if approval.require_two and not signin.enabled:
         raise ConfigError(
-            f"{config_file}: approval.require_two: four-eyes approval needs sign-in; set [signin] enabled = true"
+            _("{path}: approval.require_two: four-eyes approval needs sign-in; set [signin] enabled = true").format(
+                path=config_file
+            )
         )
     return AppConfig(
         client=client,

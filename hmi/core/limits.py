@@ -41,10 +41,21 @@ class Range:
 
     @property
     def expected(self) -> str:
-        what = "a whole number" if self.whole else f"a number of {self.unit}" if self.unit else "a number"
+        from hmi.core.i18n import _
+
+        what = _(_UNITS.get(self.unit, "a number")) if not self.whole else _("a whole number")
+        if self.unit and self.unit not in _UNITS:
+            what = f"a number of {self.unit}"  # the mock's own files (epoch seconds): English, as the mock is
         if self.above:
-            return f"{what} greater than {_num(self.lo)} and at most {_num(self.hi)}"
-        return f"{what} from {_num(self.lo)} to {_num(self.hi)}"
+            return _("{what} greater than {lo} and at most {hi}").format(what=what, lo=_num(self.lo), hi=_num(self.hi))
+        return _("{what} from {lo} to {hi}").format(what=what, lo=_num(self.lo), hi=_num(self.hi))
+
+
+def N_(text: str) -> str:  # marked for extraction (hmi.core.i18n.N_; imported lazily, see `expected`)
+    return text
+
+
+_UNITS = {"seconds": N_("a number of seconds"), "": N_("a number")}
 
 
 def _num(x: float) -> str:
@@ -58,7 +69,11 @@ class RangeError(ValueError):
         self.name = name
         self.expected = expected
         self.got = got
-        super().__init__(f"{name}: expected {expected}, got {_show(got)}")
+        from hmi.core.i18n import _
+
+        super().__init__(
+            _("{name}: expected {expected}, got {got}").format(name=name, expected=expected, got=_show(got))
+        )
 
 
 def _show(value: Any) -> str:
@@ -103,6 +118,12 @@ def whole(value: Any, name: str, bounds: tuple[int, int], *, parse_text: bool = 
     return value
 
 
+def _expected(expected: str, text: str) -> str:
+    from hmi.core.i18n import _
+
+    return _("expected {expected}, got {got}").format(expected=expected, got=repr(text))
+
+
 def arg_number(bounds: tuple[float, float], *, above: bool = False, unit: str = "seconds") -> Callable[[str], float]:
     """An argparse `type=` for a number flag: a bad value is a usage error (exit 2) with the range."""
 
@@ -110,7 +131,7 @@ def arg_number(bounds: tuple[float, float], *, above: bool = False, unit: str = 
         try:
             return number(text, "value", bounds, above=above, unit=unit, parse_text=True)
         except RangeError as exc:
-            raise argparse.ArgumentTypeError(f"expected {exc.expected}, got {text!r}") from None
+            raise argparse.ArgumentTypeError(_expected(exc.expected, text)) from None
 
     return parse
 
@@ -120,6 +141,6 @@ def arg_whole(bounds: tuple[int, int]) -> Callable[[str], int]:
         try:
             return whole(text, "value", bounds, parse_text=True)
         except RangeError as exc:
-            raise argparse.ArgumentTypeError(f"expected {exc.expected}, got {text!r}") from None
+            raise argparse.ArgumentTypeError(_expected(exc.expected, text)) from None
 
     return parse

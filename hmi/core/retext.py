@@ -16,7 +16,22 @@ from collections.abc import Callable
 from hmi.core import i18n
 
 # Placeholders whose value is itself a translated sentence ("{reason} Nothing was sent."): translated too.
-_NESTED = {"reason", "why", "sentence", "words", "p", "title", "conn", "locked", "e", "message", "err"}
+_NESTED = {
+    "reason",
+    "why",
+    "sentence",
+    "words",
+    "p",
+    "title",
+    "conn",
+    "locked",
+    "e",
+    "message",
+    "err",
+    "expected",
+    "what",
+    "problem",
+}
 _FIELD = re.compile(r"\{([A-Za-z_]\w*)(?:[:!][^{}]*)?\}")
 
 

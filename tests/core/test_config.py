@@ -281,3 +281,26 @@ def test_the_documented_example_is_valid(tmp_path: Path) -> None:
     path = write(tmp_path, match.group(1))
     app = load_config(parse("--config", str(path)), env_for(tmp_path))
     assert app.client.uses_tls and app.client.token_file is not None and len(app.signin.operators) == 2
+
+
+_BAD_FILES = [case[0] for case in test_bad_file_names_file_key_and_form.pytestmark[0].args[1]]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("text", [*_BAD_FILES, "[approval]\nrequire_two = true\n", 'target = "a b:1"\n'])
+def test_every_config_error_reads_in_german_and_goes_back_to_the_english(tmp_path: Path, text: str) -> None:
+    """The class, not one example: each bad file above gives a German sentence under --lang de, which is the
+    English one translated (hmi.core.retext turns it back into exactly the English sentence)."""
+    from hmi.core import i18n
+    from hmi.core.retext import to_source
+
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as english:
+        load_config(parse("--config", str(path)), env_for(tmp_path))
+    i18n.set_language("de")
+    try:
+        with pytest.raises(ConfigError) as german:
+            load_config(parse("--config", str(path)), env_for(tmp_path))
+        assert str(german.value) != str(english.value)
+        assert to_source(str(german.value)) == str(english.value)
+    finally:
+        i18n.set_language("en")
