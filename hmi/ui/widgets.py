@@ -27,6 +27,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QColor,
     QFocusEvent,
+    QFont,
     QFontMetrics,
     QHideEvent,
     QImage,
@@ -259,11 +260,14 @@ class ElideButton(QPushButton):
     """A button whose caption can be long; the accessible name and tooltip keep it whole."""
 
     _PADDING = 48  # stylesheet padding and border, both sides
+    _SHRINK = 0.8  # a caption that does not fit first gets a font down to 80 % of the stylesheet's, then is elided
 
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._full = ""
         self._keep = self._keep_end = 0
+        self._base_px = 0  # the stylesheet's font size, measured while no size of our own is set
+        self._fitting = False
         self.set_full_text(text)
 
     def full_text(self) -> str:
@@ -280,10 +284,35 @@ class ElideButton(QPushButton):
         self.updateGeometry()
         self._apply()
 
+    def _fitted_metrics(self, room: int) -> QFontMetrics:
+        """The metrics of the largest font, from the stylesheet's size down to 80 % of it, in which the whole
+        caption fits `room` (the smallest when none does): a longer language shrinks the words a little
+        before any of them is cut ("Update installieren" at 800x480)."""
+        if not self.styleSheet():
+            self._base_px = self.font().pixelSize()
+        base = self._base_px
+        if base <= 0:
+            return self.fontMetrics()
+        font = QFont(self.font())
+        size, floor = base, max(12, int(base * self._SHRINK))
+        while True:
+            font.setPixelSize(size)
+            if size <= floor or QFontMetrics(font).horizontalAdvance(self._full) <= room:
+                break
+            size -= 1
+        wanted = "" if size == base else f"font-size: {size}px;"
+        if self.styleSheet() != wanted and not self._fitting:
+            self._fitting = True  # setStyleSheet re-polishes and sends a StyleChange, which calls _apply again
+            try:
+                self.setStyleSheet(wanted)
+            finally:
+                self._fitting = False
+        return QFontMetrics(font)
+
     def _apply(self) -> None:
         self.ensurePolished()
-        fm = self.fontMetrics()
         room = max(10, self.width() - self._PADDING)
+        fm = self._fitted_metrics(room)
         end = len(self._full) - self._keep_end
         head, middle, tail = self._full[: self._keep], self._full[self._keep : end], self._full[end:]
         if fm.horizontalAdvance(self._full) <= room or not (head or tail):
@@ -312,7 +341,7 @@ class ElideButton(QPushButton):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if self._full:
+        if self._full and not self._fitting:
             self._apply()
 
 

@@ -80,6 +80,12 @@ def text_problems(root: QWidget, window: QWidget) -> list[str]:
         if isinstance(button, ElideButton):
             if button.is_elided() and button.full_text() not in button.toolTip().replace("&amp;", "&"):
                 problems.append(f"button {name}: elided without a tooltip")
+            if button.is_elided() and type(button).__name__ != "NameButton":  # an operator's name is data
+                # Only a version id between the kept words may be shortened; the words themselves never.
+                full, shown = button.full_text(), button.text().replace("&&", "&")
+                head, tail = full[: button._keep], full[len(full) - button._keep_end :] if button._keep_end else ""
+                if not (head or tail) or not shown.startswith(head) or not shown.endswith(tail):
+                    problems.append(f"button {name}: its words are elided: '{shown}' for '{full}'")
         elif isinstance(button, HoldButton):
             if button.sizeHint().width() > button.width():
                 problems.append(f"button {name}: caption does not fit")
@@ -170,6 +176,8 @@ def build(size, state_kind: str, long: bool = True):
     elif state_kind == "running":
         description = "Running post-install actions on every node of the workcell " * 3
         state = client_state(info("running", current=cur, available=new, step=3, total=7, description=description))
+    elif state_kind == "up-to-date":  # nothing offered: the Install button shows its longest plain caption
+        state = client_state(info("up-to-date", current=cur, available=None))
     elif state_kind == "fault":
         state = client_state(info("fault", current=cur, available=new, notes=notes))
     elif state_kind == "stale":

@@ -64,7 +64,7 @@ def switched(window, lang: str) -> None:
     window.status_bar.show_language()
 
 
-STATES = ["available", "running", "fault", "stale"]
+STATES = ["up-to-date", "available", "running", "fault", "stale"]
 
 
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
