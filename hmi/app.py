@@ -120,6 +120,9 @@ def build_console(
             window.status_bar.show_language()
 
         window.status_bar.languageRequested.connect(switch_only)
+    if isinstance(config, AppConfig):  # "Remind me later": shift ends; the shelf is kept in the data folder
+        keep = data_dir is not None and data_dir != Path(".") and not demo  # not for the simulated IPC
+        window.enable_shelving(config.approval.shift_ends, config.approval.timezone, data_dir if keep else None)
     controller.stateChanged.connect(window.set_state)
     controller.approvalStarted.connect(window.show_approval_started)
     controller.approvalFinished.connect(window.show_approval_result)

@@ -117,6 +117,18 @@ async def shots(out: Path) -> list[Path]:
         await until(lambda: window.version_panel.approve_button.full_text() != "Install 1.5.0", 10, "the new offer")
         await shooter.save(window, "offer-changed", (LARGE,))
 
+    async def shelved(mock, window, controller):
+        """ "Remind me later" until the end of the shift: the offer calm, in neutral grey, still installable."""
+        window.enable_shelving(("06:00", "14:00", "22:00"))
+        await until(window.shelving.row.isVisible, 5, "Remind me later")
+        window.shelving.row.button.click()
+        await shooter.save(window, "shelve-chooser", (SMALL,))
+        from hmi.core.shelve import Choice
+
+        window.shelving.sheet.buttons[Choice.END_OF_SHIFT].click()
+        await until(lambda: window.headline_card.property("kind") == "update-shelved", 5, "the calm offer")
+        await shooter.save(window, "shelved", (LARGE, SMALL))
+
     async def stale(mock, window, controller):
         await mock.stop(grace=None)
         await until(lambda: window.headline_card.headline_icon.icon_name() == "stale", 10, "stale")
@@ -135,6 +147,7 @@ async def shots(out: Path) -> list[Path]:
         await refused(mock, window, controller)
 
     await with_mock("approval", 1.0, offer_changed)
+    await with_mock("approval", 1.0, shelved)
     await with_mock("approval", 1.0, stale)
     await unknown_state(shooter)
     await demo_drawer(shooter)

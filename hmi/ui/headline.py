@@ -30,9 +30,16 @@ class HeadlineCard(ToneCard):
         text = QVBoxLayout()
         text.setSpacing(2)
         text.addWidget(self.headline_title)
-        text.addWidget(self.headline_detail)
+        self._detail_row = QHBoxLayout()  # the detail, and beside it an action on the state shown (add_action)
+        self._detail_row.setSpacing(12)
+        self._detail_row.addWidget(self.headline_detail, 1)
+        text.addLayout(self._detail_row)
         lay.addWidget(self.headline_icon, 0, Qt.AlignmentFlag.AlignTop)
         lay.addLayout(text, 1)
+
+    def add_action(self, widget: QWidget) -> None:
+        """A button beside the detail line ("Remind me later" for an offer): it takes no height of its own."""
+        self._detail_row.addWidget(widget, 0, Qt.AlignmentFlag.AlignBottom)
 
     def draw(self, line: Headline) -> None:
         self.headline_icon.set_icon(line.kind if line.kind in icons.NAMES else "unknown")

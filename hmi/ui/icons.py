@@ -34,6 +34,7 @@ NAMES = (
     "demo",
     "stuck-step",  # a step taking much longer than on earlier updates
     "restarting",  # the IPC restarts as part of the update
+    "update-shelved",  # an offer whose reminder is shelved ("Remind me later")
 )
 
 

@@ -28,6 +28,8 @@ def entry_icon(entry: Entry) -> str:
         return "stale" if entry.severity is Severity.DEGRADED else "live"
     if entry.kind == TimelineKind.APPROVAL and entry.severity is Severity.NORMAL:
         return "success"
+    if entry.kind == TimelineKind.SHELVE and entry.severity is Severity.NORMAL:
+        return "update-shelved"
     if entry.kind == TimelineKind.STEP:
         return "stuck-step" if entry.severity is Severity.DEGRADED else "running"
     return SEVERITY_ICON[entry.severity]

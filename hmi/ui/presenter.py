@@ -27,6 +27,7 @@ from hmi.core.model import (
 )
 from hmi.core.progress import DEFAULT_RESTART_GRACE, Estimate, Liveness, Status, liveness, stuck_change
 from hmi.core.progress import STUCK_ENDED as STUCK_ENDED  # the timeline's words; the CLI says the same
+from hmi.core.shelve import Choice, Return, Shelf, in_force, shelvable
 from hmi.core.view import INSTALLING, Headline, Severity, format_age, headline, progress_text
 
 SENTENCE_ID_MAX = 48  # a version id in a sentence is shortened in the middle beyond this
@@ -47,6 +48,7 @@ class TimelineKind(enum.StrEnum):
     DEMO = "demo"
     SIGNIN = "signin"
     STEP = "step"  # a step took much longer than on earlier updates (issue 14)
+    SHELVE = "shelve"  # the offer's reminder shelved or back (issue 15; never in the audit trail)
 
 
 class OperatorLike(Protocol):
@@ -528,3 +530,88 @@ def console_headline(state: ClientState, now: float, restart_grace: float = DEFA
     last = progress_text(state.snapshot.progress) or _(INSTALLING)
     detail = _("{status}. Last known: {progress}").format(status=live.status_text, progress=last)
     return Headline("restarting", live.headline, detail, Severity.ACTIVE)
+
+
+# -- "Remind me later": a shelved offer (issue 15; rules in hmi.core.shelve) ----------------------------------
+SHELVED_KIND = "update-shelved"  # the headline's kind (icon and test hook) while the reminder is shelved
+REMIND_LATER = N_("Remind me later")
+REMIND_NOW = N_("Remind me now")
+
+
+@dataclass(frozen=True, slots=True)
+class ShelveView:
+    """The shelving button under Install: shown or not, shelved or not, its words ("Remind me later" or "Remind
+    me now"), and the line saying so ("Reminder shelved until 14:00 by anna."; empty while not shelved), which
+    the headline shows."""
+
+    visible: bool
+    shelved: bool
+    text: str
+    button: str
+
+
+def shelved_by_text(clock: str, by: str | None) -> str:
+    if by:
+        return _("Reminder shelved until {clock} by {name}.").format(clock=clock, name=clean_line(by, NAME_MAX))
+    return _("Reminder shelved until {clock} (nobody signed in).").format(clock=clock)
+
+
+def shelve_view(shelf: Shelf | None, snapshot: Snapshot | None, live: bool, wall: float, clock: str) -> ShelveView:
+    """What the row shows: only for a live offer of an available update; `clock` is the shelf's end as HH:MM."""
+    if not live or not shelvable(snapshot):
+        return ShelveView(False, False, "", _(REMIND_LATER))
+    if in_force(shelf, snapshot, wall):
+        assert shelf is not None
+        return ShelveView(True, True, shelved_by_text(clock, shelf.by), _(REMIND_NOW))
+    return ShelveView(True, False, "", _(REMIND_LATER))
+
+
+def shelved_headline(
+    line: Headline, shelf: Shelf | None, snapshot: Snapshot | None, wall: float, clock: str
+) -> Headline:
+    """The offer's headline in the neutral tone while its reminder is shelved, saying until when (`clock`) and
+    by whom. Only a live offer is ever calmed: any other headline (running, fault, not live, unknown) is
+    returned as it is."""
+    if line.kind != "update-available" or not in_force(shelf, snapshot, wall) or shelf is None:
+        return line
+    # The shelf's line first: with a long version id the detail is shortened at its end (the ids are in full below).
+    detail = shelved_by_text(clock, shelf.by) + " " + line.detail
+    return Headline(SHELVED_KIND, _("Update available: reminder shelved"), detail, Severity.NORMAL)
+
+
+def shelved_note(shelf: Shelf, clock: str, snapshot: Snapshot | None = None) -> str:
+    """The timeline's words when a reminder is shelved."""
+    v = sentence_id(shelf.version_id, snapshot)
+    if shelf.by:
+        return _("Reminder for {v} shelved until {clock} by {name}.").format(
+            v=v, clock=clock, name=clean_line(shelf.by, NAME_MAX)
+        )
+    return _("Reminder for {v} shelved until {clock} (nobody signed in).").format(v=v, clock=clock)
+
+
+def back_note(shelf: Shelf, why: Return, snapshot: Snapshot | None = None, by: str | None = None) -> str:
+    """The timeline's words when a shelved reminder comes back, and why."""
+    v = sentence_id(shelf.version_id, snapshot)
+    if why is Return.TIME_UP:
+        return _("Reminder for {v} is back: the shelving time is up.").format(v=v)
+    if why is Return.NEW_VERSION:
+        offered = snapshot.offered if snapshot is not None and snapshot.state is UpdateState.UPDATE_AVAILABLE else None
+        if offered is not None:
+            return _("Reminder is back: {new} is offered now instead of the shelved {v}.").format(
+                new=sentence_id(offered.version_id, snapshot), v=v
+            )
+        return _("Shelving of {v} ended: the IPC no longer offers it.").format(v=v)
+    if why is Return.NOT_OFFERED:
+        return _("Shelving of {v} ended: the IPC no longer offers it.").format(v=v)
+    if by:
+        return _("Reminder for {v} is back: un-shelved by {name}.").format(v=v, name=clean_line(by, NAME_MAX))
+    return _("Reminder for {v} is back: un-shelved.").format(v=v)
+
+
+def shelve_choice_text(choice: Choice, clock: str = "") -> str:
+    """A button of the chooser: "For 1 hour", "For 4 hours", "Until end of shift (14:00)"."""
+    if choice is Choice.ONE_HOUR:
+        return _("For 1 hour")
+    if choice is Choice.FOUR_HOURS:
+        return _("For 4 hours")
+    return _("Until end of shift ({clock})").format(clock=clock)

@@ -36,6 +36,7 @@ from hmi.ui.kiosk import KioskGuard
 from hmi.ui.notes_pane import NotesPane
 from hmi.ui.presenter import OperatorLike, TimelineKind
 from hmi.ui.sheet import HOLD_SECONDS, SHEET_TIMEOUT, ConfirmSheet, ExitSheet, HistorySheet
+from hmi.ui.shelve_sheet import Shelving
 from hmi.ui.signin_flow import SignInFlow
 from hmi.ui.status_bar import StatusBar
 from hmi.ui.timeline import TimelineRecorder
@@ -118,6 +119,12 @@ class ConsoleWindow(QMainWindow):
         self.version_panel.noticeDismissed.connect(self.dismiss_notice)
         self.notes_pane = NotesPane(kiosk=kiosk, wall=wall)
         self._note = self.notes_pane.note
+        # "Remind me later" (issue 15): the row under Install, its chooser, and the shelf between renders.
+        self.shelving = Shelving(
+            self, wall=wall, note=self._note, operator=lambda: self.signed_in, target=lambda: self._target
+        )
+        self.headline_card.add_action(self.shelving.row)
+        self.shelving.changed.connect(self._render)
         content.addWidget(self.version_panel, 2)
         content.addWidget(self.notes_pane, 3)
         body.addLayout(content, 1)
@@ -131,6 +138,8 @@ class ConsoleWindow(QMainWindow):
         self.exit_sheet = ExitSheet(self)  # the kiosk's "Close the console?"
         self.exit_sheet.accepted.connect(self._really_close)
         self.exit_sheet.visibilityChanged.connect(self._overlay_changed)
+        self.shelving.sheet.visibilityChanged.connect(self._overlay_changed)
+        self.shelving.sheet.visibilityChanged.connect(self._history_shown)  # focus back to the screen on close
         self.history_sheet: HistorySheet | None = None  # with an audit trail only (enable_history)
         self.demo_drawer: DemoDrawer | None = None
         if demo:
@@ -161,6 +170,7 @@ class ConsoleWindow(QMainWindow):
         bind("Ctrl+R", self.refreshRequested.emit)
         bind("Ctrl+I", self.open_confirmation)
         bind("Ctrl+H", self.open_history)
+        bind("Ctrl+L", self.remind_later)
 
     # -- layout ----------------------------------------------------------------------------------------------
     def _apply_layout_mode(self) -> None:
@@ -268,6 +278,7 @@ class ConsoleWindow(QMainWindow):
     def open_history(self) -> bool:
         if self.history_sheet is None or self.sheet.isVisible() or self.exit_sheet.isVisible():
             return False
+        self.shelving.sheet.hide()
         self.history_sheet.open()
         self.historyRequested.emit()
         return True
@@ -287,6 +298,7 @@ class ConsoleWindow(QMainWindow):
             self.show_message("info", verdict.notice)
             return False
         current = version_text(state.snapshot, "current")
+        self.shelving.sheet.hide()
         self.sheet.present(verdict.gate.version, current, is_retry=verdict.gate.is_retry, opened_at=now)
         self.sheet.set_remaining(self._sheet_timeout)
         if self._signin is not None:
@@ -304,13 +316,29 @@ class ConsoleWindow(QMainWindow):
         self._render()
         self.approveRequested.emit(intent)
 
+    def remind_later(self) -> None:
+        """Ctrl+L: the "Remind me later" chooser, or "Remind me now" while the reminder is shelved."""
+        others = self.sheet.isVisible() or self.exit_sheet.isVisible()
+        if others or (self.history_sheet is not None and self.history_sheet.isVisible()):
+            return
+        self.shelving.toggle()
+
+    def enable_shelving(
+        self, shift_ends: Sequence[str] = (), timezone: str | None = None, data_dir: Path | None = None
+    ) -> None:
+        """The plant's shift ends for "until end of shift", and the data folder that keeps a shelf over a restart."""
+        self.shelving.configure(shift_ends, timezone)
+        if data_dir is not None:
+            self.shelving.enable_saving(data_dir)
+        self._render()
+
     def dismiss_notice(self) -> None:
         self._desk = replace(self._desk, notice=None)
         self._render()
 
     # -- overlays, quitting, screenshots ---------------------------------------------------------------------
     def _overlay_changed(self, _visible: bool = False) -> None:
-        modal = self.sheet.isVisible() or self.exit_sheet.isVisible()
+        modal = self.sheet.isVisible() or self.exit_sheet.isVisible() or self.shelving.sheet.isVisible()
         modal = modal or (self.history_sheet is not None and self.history_sheet.isVisible())
         self.centralWidget().setEnabled(not modal)  # type: ignore[union-attr]  # set in __init__
         if self.demo_drawer is not None:
@@ -348,6 +376,7 @@ class ConsoleWindow(QMainWindow):
             return
         self._ticker.stop()
         self.kiosk_guard.stop()
+        self.shelving.close()
         self.closing.emit()
         super().closeEvent(event)
 
@@ -382,7 +411,7 @@ class ConsoleWindow(QMainWindow):
             restart_grace=self._restart_grace,
         )
         self._desk = view.desk
-        self.headline_card.draw(view.headline)
+        self.headline_card.draw(self.shelving.render(state, view.headline, view.live))
         self.status_bar.draw(state, now, view.health, view.liveness)
         self.version_panel.render_versions(state, view.live, now)
         self.notes_pane.render_notes(state)

@@ -171,7 +171,7 @@ def build(size, state_kind: str, long: bool = True):
     cur = LONG_ID.replace("2025", "2024") if long else "1.4.2"
     new = LONG_ID if long else "1.5.0"
     notes = LONG_NOTES if long else "## 1.5.0\n\n- Faster."
-    if state_kind == "available":
+    if state_kind in ("available", "shelved"):
         state = client_state(info("available", current=cur, available=new, notes=notes))
     elif state_kind == "running":
         description = "Running post-install actions on every node of the workcell " * 3
@@ -187,7 +187,12 @@ def build(size, state_kind: str, long: bool = True):
         raise ValueError(state_kind)
     window.resize(*size)
     window.show()
+    window.enable_shelving(("06:00", "14:00", "22:00"), "Europe/Berlin")  # the chooser offers the end of shift
     window.set_state(state)
+    if state_kind == "shelved":  # "Remind me later" until the end of the shift: the calm offer
+        from hmi.core.shelve import Choice
+
+        assert window.shelving.choose(Choice.END_OF_SHIFT, new)
     if state_kind == "stale":
         window.show_approval_result(type("R", (), {"outcome": "unknown", "version_id": new,
                                                    "message": "The IPC did not answer in time."})())  # fmt: skip
@@ -204,12 +209,13 @@ def main() -> int:
     dprs = []
     lang = os.environ.get("LAYOUT_LANG")  # tests/ui/test_i18n_layout.py: the same checks in German and en-XA
     for size in ((800, 480), (1280, 800)):
-        for kind in ("available", "running", "stale"):
+        for kind in ("available", "running", "stale", "shelved"):
             window, _clock = build(size, kind)
             if lang:
                 from hmi.ui import language
 
                 language.switch(window, lang, rerender=window._render)
+                app.processEvents()  # the new texts' sizes laid out, as the event loop does before painting
             problems += check_main(window)
             if kind == "available":
                 window.open_confirmation()

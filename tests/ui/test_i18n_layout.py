@@ -64,7 +64,7 @@ def switched(window, lang: str) -> None:
     window.status_bar.show_language()
 
 
-STATES = ["up-to-date", "available", "running", "fault", "stale"]
+STATES = ["up-to-date", "available", "running", "fault", "stale", "shelved"]
 
 
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
@@ -93,6 +93,13 @@ def test_every_state_and_the_sheet_fit_and_come_from_the_catalogue(qtbot, size, 
                 if lang == i18n.PSEUDO:
                     problems += [f"demo drawer: hard-coded {t}" for t in hard_coded(window.demo_drawer)]
                 window.demo_drawer.toggle()
+            chooser = window.shelving.sheet  # "Remind me later"
+            assert window.shelving.open()
+            qtbot.wait(1)
+            problems += [f"shelve chooser: {p}" for p in text_problems(chooser.card, window)]
+            if lang == i18n.PSEUDO:
+                problems += [f"shelve chooser: hard-coded {t}" for t in hard_coded(chooser)]
+            chooser.hide()
             exit_sheet = window.exit_sheet
             exit_sheet.open()
             qtbot.wait(1)

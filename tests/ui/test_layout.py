@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-@pytest.mark.parametrize("kind", ["available", "running", "fault", "stale"])
+@pytest.mark.parametrize("kind", ["available", "running", "fault", "stale", "shelved"])
 def test_main_screen_holds(qtbot, size, kind):
     window, _clock = build(size, kind)
     qtbot.addWidget(window)
@@ -42,6 +42,21 @@ def test_confirmation_sheet_holds_and_never_elides_the_id(qtbot, size):
     qtbot.wait(10)
     assert window.sheet.version_label.text() == LONG_ID
     problems = check_sheet(window)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_the_remind_me_later_chooser_holds(qtbot, size):
+    from .layout_check import text_problems
+
+    window, _clock = build(size, "available")
+    qtbot.addWidget(window)
+    assert window.shelving.open()
+    qtbot.wait(10)
+    sheet = window.shelving.sheet
+    assert all(b.isVisible() for b in sheet.buttons.values()), "end of shift is configured: all three choices"
+    problems = text_problems(sheet.card, window)
+    assert window.rect().contains(sheet.card.geometry()), "the chooser is outside the window"
     assert not problems, "\n".join(problems)
 
 
