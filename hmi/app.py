@@ -131,6 +131,8 @@ def build_console(
     window.approveRequested.connect(controller.request_approval)
     window.refreshRequested.connect(controller.request_refresh)
     window.demoAction.connect(controller.request_demo)
+    if controller.window_rules is not None:
+        window.set_window_rules(controller.window_rules)
     if approvals_off:
         window.set_approvals_off(approvals_off)
     elif no_audit and audit is None:

@@ -17,7 +17,7 @@ from hmi.core.errors import (  # the one error table: exit codes and their meani
     EXIT_AUTH,
     EXIT_OK,
     EXIT_OTHER,
-    EXIT_REFUSED,  # noqa: F401  (re-exported: the CLI names every code)
+    EXIT_REFUSED,
     EXIT_UNKNOWN,  # noqa: F401
     EXIT_UNREACHABLE,  # noqa: F401
     EXIT_USAGE,
@@ -464,6 +464,27 @@ def _signed_in_operator(args: argparse.Namespace, app: AppConfig, store: AuditSt
     return args.operator, 0
 
 
+def _outside_window(app: AppConfig, store: AuditStore, version: str, operator: str | None) -> bool:
+    """True after refusing (said on stderr, recorded as refused-locally) when now is outside the maintenance
+    windows ([approval] windows); nothing is sent then."""
+    if not app.approval.windows:
+        return False
+    import datetime as dt
+
+    from hmi.core.ports import AuditOutcome
+    from hmi.core.windows import WindowRules
+
+    rules = WindowRules.from_config(app.approval.windows, app.approval.timezone)
+    instant = dt.datetime.now(dt.UTC)
+    sentence = rules.refusal(instant) if rules is not None else None
+    if rules is None or sentence is None:
+        return False
+    record = store.begin(target=app.client.target, version_id=version, current_version=None, operator=operator)
+    store.complete(record, outcome=AuditOutcome.REFUSED_LOCALLY, code=None, message=rules.audit_message(instant))
+    _err(_("error: {sentence} Nothing was sent.").format(sentence=sentence))
+    return True
+
+
 def run_approve(args: argparse.Namespace) -> int:
     _setup_output()
     if not args.version:
@@ -499,6 +520,8 @@ def _run_approve(args: argparse.Namespace, app: AppConfig, store: AuditStore, ve
             _("error: --operator and --pin-stdin need sign-in turned on in the config file ([signin] enabled = true).")
         )
         return EXIT_USAGE
+    if _outside_window(app, store, version, operator):
+        return EXIT_REFUSED
     if not args.yes:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             _err(
@@ -525,6 +548,8 @@ def _run_approve(args: argparse.Namespace, app: AppConfig, store: AuditStore, ve
                 else:
                     print(_("Not approved. Nothing was sent."))
                 return EXIT_OTHER
+            if _outside_window(app, store, version, operator):  # the window closed while the question was open
+                return EXIT_REFUSED
 
     client = _new_client(app, audit=store)
     if client is None:

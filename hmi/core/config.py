@@ -412,6 +412,10 @@ def _string_list(value: Any, where: str, kind: str) -> tuple[str, ...]:
             )
         )
     entries = tuple(v.strip() for v in value)
+    if kind == "windows":
+        from hmi.core.windows import parse_windows  # only a config with windows needs it
+
+        parse_windows(entries, where)  # a malformed entry is a ConfigError naming it
     if kind == "clock_times":
         for entry in entries:
             hh, sep, mm = entry.partition(":")

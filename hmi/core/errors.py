@@ -30,7 +30,8 @@ EXIT_CODES: dict[int, str] = {
     EXIT_USAGE: "usage or config error: a bad flag, config, scenario, state, certificate or key file; "
     "a token refused without TLS; no terminal and no --yes",
     EXIT_REFUSED: "refused by the IPC or not offered: the version changed, there is nothing to approve, the "
-    "state changed between the question and the answer, or the confirmation was older than 60 s; nothing took effect",
+    "state changed between the question and the answer, the confirmation was older than 60 s, or it is outside the "
+    "maintenance windows; nothing took effect",
     EXIT_UNREACHABLE: "the IPC cannot be reached or did not answer in time; nothing was sent",
     EXIT_AUTH: "not authenticated or not permitted (token, client certificate, operator PIN, viewer)",
     EXIT_UNKNOWN: "approve: sent, but the outcome is unknown (the answer was lost and a re-read proved nothing); "

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import datetime as dt
 import logging
 import re
 import time
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from hmi.core.auth import Operator, SignIn, SignInResult
     from hmi.core.client import UpdaterClient
     from hmi.core.stephistory import StepHistory, StepRecorder
+    from hmi.core.windows import WindowRules
     from hmi.mock.control import ControlClient
     from hmi.mock.server import RunningMock
 
@@ -139,10 +141,16 @@ class ConsoleController(QObject):
         self.speed = speed
         self.operator = operator  # named in audit records when sign-in is off
         self._clock = clock
-        self._wall = wall
+        self._wall = wall  # the wall clock (epoch seconds): maintenance windows are checked against it
         self._audit = audit
         # Set when approvals must not go out at all (the audit trail cannot be written); shown on screen.
         self.approvals_off = approvals_off
+        # Maintenance windows ([approval] windows, validated at load): None means approvals at any time.
+        self.window_rules: WindowRules | None = None
+        if isinstance(config, AppConfig) and config.approval.windows:
+            from hmi.core.windows import WindowRules
+
+            self.window_rules = WindowRules.from_config(config.approval.windows, config.approval.timezone)
         self._signin_config = config.signin if isinstance(config, AppConfig) and config.signin.enabled else None
         self._signin_clock = signin_clock or clock
         self.signin: SignIn | None = None
@@ -342,6 +350,16 @@ class ConsoleController(QObject):
                 ApprovalResult.local(version_id, not_sent(gate.text, version_id), self.client.state)
             )
             return False
+        # Checked at send as well as on screen: a hold that ends after the window closed sends nothing. (A running
+        # update is never touched: the gate above permits no approval while one runs.)
+        rules, instant = self.window_rules, dt.datetime.fromtimestamp(self._wall(), dt.UTC)
+        closed = rules.refusal(instant) if rules is not None else None
+        if rules is not None and closed is not None:
+            self.refuse_locally(version_id, operator, message=rules.audit_message(instant))
+            self.approvalFinished.emit(
+                ApprovalResult.local(version_id, not_sent(closed, version_id), self.client.state)
+            )
+            return False
         self._approval = self._spawn(self._approve(intent, operator), "approve")
         return True
 
@@ -362,8 +380,11 @@ class ConsoleController(QObject):
             )
         self.approvalFinished.emit(result)
 
-    def refuse_locally(self, version_id: str, operator: str | None) -> asyncio.Task[str | None] | None:
-        """Records an approval of `version_id` that sign-in refused (a viewer, or nobody signed in).
+    def refuse_locally(
+        self, version_id: str, operator: str | None, message: str | None = None
+    ) -> asyncio.Task[str | None] | None:
+        """Records an approval of `version_id` that sign-in refused (a viewer, or nobody signed in), or that
+        `message` says why it was refused (English, for the audit trail: outside the maintenance windows).
 
         Nothing is sent. The record is written on a worker thread; returns that task (its result is the
         record id, None if it could not be written: `auditProblem` says so), or None without an audit store."""
@@ -373,10 +394,10 @@ class ConsoleController(QObject):
         snap = self.client.state.snapshot if self.client is not None else None
         target = self.client.config.target if self.client is not None else self._client_config.target
         current = snap.current.version_id if snap and snap.current else None
-        return self._spawn(self._record_refusal(target, version_id, current, operator), "record-refusal")
+        return self._spawn(self._record_refusal(target, version_id, current, operator, message), "record-refusal")
 
     async def _record_refusal(
-        self, target: str, version_id: str, current: str | None, operator: str | None
+        self, target: str, version_id: str, current: str | None, operator: str | None, message: str | None = None
     ) -> str | None:
         from hmi.core.auth import NOBODY_REFUSED, VIEWER_REFUSED  # not needed for the first screen
 
@@ -391,7 +412,7 @@ class ConsoleController(QObject):
                 record_id,
                 outcome=AuditOutcome.REFUSED_LOCALLY,
                 code=None,
-                message=VIEWER_REFUSED if operator is not None else NOBODY_REFUSED,
+                message=message or (VIEWER_REFUSED if operator is not None else NOBODY_REFUSED),
             )
             return record_id
 

@@ -220,7 +220,9 @@ def hint(
     approvals_off: bool,
     signin: bool,
     operator: OperatorLike | None,
+    closed: str | None = None,
 ) -> Hint:
+    """`closed`: why approving is outside the maintenance windows now (hmi.core.windows), or None."""
     if approvals_off:  # the banner above says it in full; nothing else matters while it lasts
         return Hint("", "", False)
     if shown is not None:
@@ -228,6 +230,8 @@ def hint(
     if state is None or state.snapshot is None or state.snapshot.state is UpdateState.RUNNING:
         return Hint("", "", False)
     gate = approval_gate(state, now)
+    if gate.allowed and closed:  # something to approve, but not now: when it will be allowed
+        return Hint("info", closed, False)
     text = _("The last update failed. Installing it again retries it.") if gate.allowed and gate.is_retry else gate.text
     if gate.allowed and signin and not (operator and operator.may_approve):
         text += " " + _("An operator signs in on the next screen.")
@@ -248,19 +252,30 @@ class Action:
     keep_end: int = 0
 
 
-def action(state: ClientState | None, now: float, *, sending: bool, sheet_open: bool, approvals_off: bool) -> Action:
+def action(
+    state: ClientState | None,
+    now: float,
+    *,
+    sending: bool,
+    sheet_open: bool,
+    approvals_off: bool,
+    closed: str | None = None,
+) -> Action:
+    """`closed`: why approving is outside the maintenance windows now; Install is then off, saying so. It never
+    touches a running update (the gate allows nothing then, and the button is hidden)."""
     snap = state.snapshot if state else None
     running = snap is not None and snap.state is UpdateState.RUNNING
     if state is None:
         return Action(_("Install update"), 0, False, not running, "")
     gate = approval_gate(state, now)
     named = gate.version or (snap.offered if snap else None)
-    enabled = gate.allowed and not sending and not sheet_open and not approvals_off
+    enabled = gate.allowed and not sending and not sheet_open and not approvals_off and not closed
+    why = closed if gate.allowed and closed else gate.text
     if named is None:
-        return Action(_("Install update"), 0, enabled, not running, gate.text)
+        return Action(_("Install update"), 0, enabled, not running, why)
     # The words may stand before or after the id ("Install {v}", "{v} installieren"): both sides are kept.
     head, _v, tail = _("Install {v}").partition("{v}")
-    return Action(head + named.display_id + tail, len(head), enabled, not running, gate.text, len(tail))
+    return Action(head + named.display_id + tail, len(head), enabled, not running, why, len(tail))
 
 
 # -- the confirmation sheet ----------------------------------------------------------------------------------
@@ -275,6 +290,11 @@ class SheetVerdict:
     @property
     def stays(self) -> bool:
         return self.close_reason is None
+
+
+def window_closed_verdict(closed: str) -> str:
+    """Why an open confirmation closes when the maintenance window closes under it (nothing was sent)."""
+    return _("The confirmation closed: {why} Nothing was sent.").format(why=closed)
 
 
 def sheet_verdict(
@@ -389,7 +409,10 @@ class Opening:
     closes_history: bool = False
 
 
-def opening(desk: Desk, state: ClientState | None, now: float, *, sheet_open: bool) -> Opening:
+def opening(
+    desk: Desk, state: ClientState | None, now: float, *, sheet_open: bool, closed: str | None = None
+) -> Opening:
+    """`closed`: the maintenance-window sentence when approving is not allowed now (the sheet does not open)."""
     if sheet_open or desk.sending is not None or desk.approvals_off:
         return Opening(None)
     if state is None:
@@ -397,6 +420,8 @@ def opening(desk: Desk, state: ClientState | None, now: float, *, sheet_open: bo
     gate = approval_gate(state, now)
     if not gate.allowed or gate.version is None:
         return Opening(None, gate.text, closes_history=True)
+    if closed:
+        return Opening(None, closed, closes_history=True)
     return Opening(gate, closes_history=True)
 
 
@@ -446,7 +471,9 @@ def screen(
     signin: bool,
     operator: OperatorLike | None,
     restart_grace: float = DEFAULT_RESTART_GRACE,
+    closed: str | None = None,
 ) -> Screen:
+    """`closed`: why approving is outside the maintenance windows now (None: inside one, or none configured)."""
     if state is None:
         line, health = waiting_headline(target), Health.CONNECTING
     else:
@@ -457,8 +484,8 @@ def screen(
         runs=watch_run(desk.runs, state.snapshot if state else None),
         notice=notice_in_force(desk.notice, state, sending),
     )
-    button = action(state, now, sending=sending, sheet_open=sheet_open, approvals_off=off)
-    line_under = hint(desk.notice, state, now, approvals_off=off, signin=signin, operator=operator)
+    button = action(state, now, sending=sending, sheet_open=sheet_open, approvals_off=off, closed=closed)
+    line_under = hint(desk.notice, state, now, approvals_off=off, signin=signin, operator=operator, closed=closed)
     return Screen(desk, line, health, button, line_under, liveness_text(state, now, restart_grace))
 
 

@@ -13,6 +13,7 @@ sign-in step; with an audit trail (`enable_history`), a History button shows its
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -44,6 +45,7 @@ from hmi.ui.version_panel import VersionPanel
 
 if TYPE_CHECKING:
     from hmi.core.audit import AuditRecord
+    from hmi.core.windows import WindowRules
 
 WIDE_MIN = (1180, 700)  # from this size on, notes and timeline are shown together instead of in tabs
 
@@ -91,6 +93,7 @@ class ConsoleWindow(QMainWindow):
         self._wide: bool | None = None
         self._closing_ok = not kiosk
         self._signin: SignInFlow | None = None
+        self._windows: WindowRules | None = None  # maintenance windows (set_window_rules); None: any time
 
         self.setWindowTitle(_("IPC Update Console") + (f" — {_(DEMO_TITLE)}" if demo else ""))
         self.setStyleSheet(theme.stylesheet())
@@ -237,6 +240,17 @@ class ConsoleWindow(QMainWindow):
             self._note(TimelineKind.APPROVAL, reason, Severity.ALARM)
         self._render()
 
+    def set_window_rules(self, rules: WindowRules | None) -> None:
+        """Maintenance windows: outside them Install is off and says when approving is allowed (every tick)."""
+        self._windows = rules
+        self._render()
+
+    def window_closed(self) -> str | None:
+        """Why approving is outside the maintenance windows now (by the wall clock), or None."""
+        if self._windows is None:
+            return None
+        return self._windows.refusal(dt.datetime.fromtimestamp(self._wall(), dt.UTC))
+
     def set_unrecorded(self, unrecorded: bool) -> None:
         """--no-audit: approvals go out without a record; the sheet and the timeline say so."""
         self.sheet.set_unrecorded(unrecorded)
@@ -291,7 +305,9 @@ class ConsoleWindow(QMainWindow):
     def open_confirmation(self) -> bool:
         """Opens the confirmation sheet for the offered version, when the core allows approval now."""
         now, state = self._clock(), self._state
-        verdict = present.opening(self._desk, state, now, sheet_open=self.sheet.isVisible())
+        verdict = present.opening(
+            self._desk, state, now, sheet_open=self.sheet.isVisible(), closed=self.window_closed()
+        )
         if verdict.closes_history and self.history_sheet is not None:
             self.history_sheet.hide()
         if verdict.gate is None or verdict.gate.version is None or state is None:
@@ -395,10 +411,10 @@ class ConsoleWindow(QMainWindow):
         self._render()
 
     def _render(self) -> None:
-        now, state = self._clock(), self._state
+        now, state, closed = self._clock(), self._state, self.window_closed()
         if state is not None:
             self.notes_pane.observe(state, now)
-        self._check_sheet(state, now)
+        self._check_sheet(state, now, closed)
         signin = self._signin
         view = present.screen(
             self._desk,
@@ -409,6 +425,7 @@ class ConsoleWindow(QMainWindow):
             signin=signin is not None,
             operator=signin.operator if signin else None,
             restart_grace=self._restart_grace,
+            closed=closed,
         )
         self._desk = view.desk
         self.headline_card.draw(self.shelving.render(state, view.headline, view.live))
@@ -421,9 +438,13 @@ class ConsoleWindow(QMainWindow):
         self.version_panel.render_action(view.action, described=state is not None)
         self.version_panel.render_hint(view.hint)
 
-    def _check_sheet(self, state: ClientState | None, now: float) -> None:
-        """An open confirmation that went stale closes and says why (nothing was sent)."""
+    def _check_sheet(self, state: ClientState | None, now: float, window_closed: str | None = None) -> None:
+        """An open confirmation that went stale, or whose maintenance window closed, closes and says why (nothing
+        was sent; a hold that ends before this tick is refused by the controller, which records it)."""
         closed = self.sheet.check(state, now, self._sheet_timeout)
+        if not closed and window_closed and self.sheet.isVisible():
+            self.sheet.dismiss()
+            closed = present.window_closed_verdict(window_closed)
         if closed:
             self._desk = present.with_notice(self._desk, "info", closed, state)
             self._note(TimelineKind.APPROVAL, closed, Severity.ATTENTION)

@@ -286,7 +286,18 @@ def test_the_documented_example_is_valid(tmp_path: Path) -> None:
 _BAD_FILES = [case[0] for case in test_bad_file_names_file_key_and_form.pytestmark[0].args[1]]  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("text", [*_BAD_FILES, "[approval]\nrequire_two = true\n", 'target = "a b:1"\n'])
+_BAD_WINDOWS = ["Mon 25:00-26:00", "Mo 08:00-09:00", "Mon- 08:00-09:00", "Mon-Mon 08:00-09:00", "always", "Mon 08:00-08:00"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *_BAD_FILES,
+        "[approval]\nrequire_two = true\n",
+        'target = "a b:1"\n',
+        *(f'[approval]\nwindows = ["{w}"]\n' for w in _BAD_WINDOWS),
+    ],
+)
 def test_every_config_error_reads_in_german_and_goes_back_to_the_english(tmp_path: Path, text: str) -> None:
     """The class, not one example: each bad file above gives a German sentence under --lang de, which is the
     English one translated (hmi.core.retext turns it back into exactly the English sentence)."""

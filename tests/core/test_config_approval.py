@@ -55,3 +55,18 @@ def test_bad_values_are_one_sentence_naming_the_key(tmp_path: Path, text: str, w
     message = str(info.value)
     assert words in message
     assert "config.toml" in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("entry", "words"),
+    [
+        ("Fri 25:00-06:00", "25:00 is not a time of day"),
+        ("Weekdays 22:00-06:00", "'Weekdays' is not a day"),
+        ("Mon-Fri 22-06", "is not a maintenance window"),
+    ],
+)
+def test_a_malformed_window_is_a_config_error_naming_the_entry(tmp_path: Path, entry: str, words: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path, f'[approval]\nwindows = ["Sat 06:00-14:00", "{entry}"]\n')
+    message = str(info.value)
+    assert "approval.windows" in message and repr(entry) in message and words in message and "\n" not in message
