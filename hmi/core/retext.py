@@ -31,6 +31,7 @@ _NESTED = {
     "expected",
     "what",
     "problem",
+    "allowed",
 }
 _FIELD = re.compile(r"\{([A-Za-z_]\w*)(?:[:!][^{}]*)?\}")
 

@@ -286,7 +286,9 @@ def test_the_documented_example_is_valid(tmp_path: Path) -> None:
 _BAD_FILES = [case[0] for case in test_bad_file_names_file_key_and_form.pytestmark[0].args[1]]  # type: ignore[attr-defined]
 
 
-_BAD_WINDOWS = ["Mon 25:00-26:00", "Mo 08:00-09:00", "Mon- 08:00-09:00", "Mon-Mon 08:00-09:00", "always", "Mon 08:00-08:00"]
+_BAD_WINDOWS = [
+    *("Mon 25:00-26:00", "Mo 08:00-09:00", "Mon- 08:00-09:00", "Mon-Mon 08:00-09:00", "always", "Mon 08:00-08:00")
+]
 
 
 @pytest.mark.parametrize(
