@@ -138,6 +138,7 @@ def build_console(
     elif no_audit and audit is None:
         window.set_unrecorded(True)
     if audit is not None:
+        controller.trailBroken.connect(window.set_audit_broken)
         window.enable_history(str(getattr(audit, "path", "") or ""))
         window.historyRequested.connect(controller.request_history)
         controller.historyLoaded.connect(window.show_history)

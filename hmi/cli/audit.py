@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hmi.core import limits
+from hmi.core.errors import EXIT_NO_CHAIN, EXIT_TAMPERED
 
 if TYPE_CHECKING:
-    from hmi.core.audit import AuditRecord
+    from hmi.core.audit import AuditRecord, Verification
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -36,9 +37,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="List the approval audit trail, newest first: every approval attempt (who, which version, "
         "which IPC, when, what happened) and every failed sign-in.",
         epilog="DATE is ISO 8601 (2025-03-01, 2025-03-01T14:00, 2025-03-01T13:00Z; without a zone it is local time) "
-        "or a span back from now: 30m, 12h, 7d. Export: ipc-hmi history --json > audit.json",
+        "or a span back from now: 30m, 12h, 7d. Export: ipc-hmi history --json > audit.json, "
+        "ipc-hmi history --csv > audit.csv. Check: ipc-hmi history --verify (exit 0 intact, "
+        f"{EXIT_TAMPERED} fails verification, {EXIT_NO_CHAIN} no hash chain yet).",
     )
-    history.add_argument("--json", action="store_true", help="one JSON array, times in ISO 8601 UTC")
+    form = history.add_mutually_exclusive_group()
+    form.add_argument(
+        "--json", action="store_true", help="one JSON array, times in ISO 8601 UTC, with each record's event hash"
+    )
+    form.add_argument(
+        "--csv",
+        action="store_true",
+        help="CSV for plant records (RFC 4180, UTF-8, header row, one row per record with its event hash)",
+    )
+    history.add_argument(
+        "--verify",
+        action="store_true",
+        help="walk the hash chain and check every record against it; with --json, one object with the head hash",
+    )
     history.add_argument("--since", metavar="DATE", help="only records created at or after DATE")
     history.add_argument("--target", metavar="HOST:PORT", help="only records for this IPC address")
     history.add_argument("--limit", metavar="N", type=limits.arg_whole(limits.RECORD_LIMIT), help="at most N records")
@@ -117,27 +133,41 @@ def _history(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         print("ipc-hmi history: --limit must be 1 or more", file=sys.stderr)
         return EXIT_USAGE
+    if args.verify and (args.csv or since is not None or args.target or args.limit is not None):
+        print(
+            "ipc-hmi history: --verify checks the whole trail; it takes only --json and --audit-file", file=sys.stderr
+        )
+        return EXIT_USAGE
     from hmi.core.i18n import _
+    from hmi.core.text import json_for_terminal
 
     path = args.audit_file or _default_audit_path()
+    if args.verify:
+        return _verify(path, as_json=args.json)
     if not path.exists():
         if args.json:
             print("[]")
+        elif args.csv:
+            sys.stdout.write(format_csv([], {}))
         else:
             print(_("No audit trail yet at {path}: nothing was approved from this machine.").format(path=path))
         return EXIT_OK
     try:
         with AuditStore.open_readonly(path) as store:  # reading never writes
             records = store.records(since=since, target=args.target, limit=args.limit)
+            hashes = store.event_hashes()
     except AuditError as exc:
         print(f"ipc-hmi history: {exc}", file=sys.stderr)
         return EXIT_FAIL
     try:
         if args.json:
-            from hmi.core.text import json_for_terminal
-
-            text = json.dumps([record_to_json(r) for r in records], indent=2, ensure_ascii=False)
+            rows = [record_with_hash(record_to_json(r), hashes.get(r.id)) for r in records]
+            text = json.dumps(rows, indent=2, ensure_ascii=False)
             sys.stdout.write(json_for_terminal(text) + "\n")
+        elif args.csv:
+            with contextlib.suppress(AttributeError, ValueError, OSError):
+                sys.stdout.reconfigure(encoding="utf-8", newline="")  # type: ignore[union-attr]  # \r\n as written
+            sys.stdout.write(format_csv(records, hashes))
         else:
             sys.stdout.write(format_table(records, path))
         sys.stdout.flush()
@@ -145,6 +175,94 @@ def _history(args: argparse.Namespace) -> int:
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return EXIT_OK
+
+
+def record_with_hash(data: dict[str, object], event: tuple[int, str] | None) -> dict[str, object]:
+    """A record's JSON with its latest event's seq and hash (null for a trail without a chain)."""
+    return {**data, "eventSeq": event[0] if event else None, "eventHash": event[1] if event else None}
+
+
+def _verify(path: Path, *, as_json: bool) -> int:
+    """`history --verify`: 0 intact (the count and the head hash), 7 fails (the first broken event), 8 no chain yet."""
+    from hmi.core.audit import AuditError, AuditStore, Verification
+    from hmi.core.i18n import _
+    from hmi.core.text import json_for_terminal
+
+    if not path.exists():
+        result = Verification(chained=True)
+        if not as_json:
+            print(_("No audit trail yet at {path}: nothing to verify.").format(path=path))
+    else:
+        try:
+            with AuditStore.open_readonly(path) as store:
+                result = store.verify()
+        except AuditError as exc:
+            print(f"ipc-hmi history: {exc}", file=sys.stderr)
+            return EXIT_FAIL
+        if not as_json:
+            sys.stdout.write(json_for_terminal(verify_text(result, path)) + "\n")
+    if as_json:
+        text = json.dumps({**result.to_json(), "path": str(path)}, indent=2, ensure_ascii=False)
+        sys.stdout.write(json_for_terminal(text) + "\n")
+    if not result.chained:
+        return EXIT_NO_CHAIN
+    return EXIT_OK if result.intact else EXIT_TAMPERED
+
+
+def verify_text(result: Verification, path: Path) -> str:
+    """The one sentence `history --verify` prints."""
+    from hmi.core.i18n import _, ngettext
+
+    if not result.chained:
+        return ngettext(
+            "The audit trail {path} has no hash chain yet: it was written by an older version ({n} record). "
+            "It gets one the next time the console or 'ipc-hmi approve' opens it for writing.",
+            "The audit trail {path} has no hash chain yet: it was written by an older version ({n} records). "
+            "It gets one the next time the console or 'ipc-hmi approve' opens it for writing.",
+            result.records,
+        ).format(path=path, n=result.records)
+    if not result.intact:
+        return _("The audit trail {path} fails verification: {problem}").format(path=path, problem=result.problem)
+    text = ngettext(
+        "The audit trail {path} is intact: {n} event verified.",
+        "The audit trail {path} is intact: {n} events verified.",
+        result.events,
+    ).format(path=path, n=result.events)
+    if result.head_hash:
+        text += " " + _("Latest event {seq}, hash {hash}.").format(seq=result.head_seq, hash=result.head_hash)
+    return text
+
+
+# Cells a spreadsheet would read as a formula (OWASP "CSV injection"), tab and CR included.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """One CSV cell: empty for null; controls a terminal would act on written as \\uXXXX (as in the JSON);
+    a leading =, +, -, @, tab or CR neutralised with a leading apostrophe."""
+    from hmi.core.text import CONTROL
+
+    if value is None:
+        return ""
+    text = CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", str(value))
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def format_csv(records: list[AuditRecord], hashes: dict[str, tuple[int, str]]) -> str:
+    """RFC 4180: a header row, one row per record (newest first), every cell quoted, CRLF line ends."""
+    import csv
+    import io
+
+    from hmi.core.audit import export_fields, record_to_json
+
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    fields = export_fields()
+    writer.writerow(fields)
+    for record in records:
+        data = record_with_hash(record_to_json(record), hashes.get(record.id))
+        writer.writerow([csv_cell(data.get(name)) for name in fields])
+    return out.getvalue()
 
 
 def _local(moment: datetime | None) -> str:

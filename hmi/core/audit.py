@@ -26,6 +26,15 @@ Why SQLite and not JSON lines:
 The cost: the store must be on a local file system (WAL needs shared memory
 between processes on one host), which the platform data directory is.
 
+Tamper evidence (schema 2): every change to a record also appends one row to
+the append-only `events` table, in the same transaction: the record's full state
+after the change (`record_to_json` plus its `seq`, compact JSON with sorted keys)
+and a SHA-256 over the previous event's hash and this event's canonical form
+(`event_hash`). `verify()` walks the chain and checks that `records` is the fold
+of the events (the latest payload per record). Anyone who can write the file can
+still rewrite the whole chain; exporting the head hash elsewhere is what catches
+that (docs/audit.md).
+
 This module imports only the standard library (and hmi.core.i18n), so a writer
 process starts fast and the CLI's `history` never loads grpc or Qt.
 """
@@ -33,11 +42,14 @@ process starts fast and the CLI's `history` never loads grpc or Qt.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +65,8 @@ SIGNIN_FAILED = RecordKind.SIGNIN_FAILED
 OUTCOMES = tuple(AuditOutcome)
 SIGNIN_OUTCOMES = tuple(s for s in SignInStatus if s is not SignInStatus.OK)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the hash-chained `events` table
+GENESIS_HASH = "0" * 64  # the prev_hash of the first event of a trail
 # Short on purpose: an approval waits for the audit trail before it is sent, and data older than this is
 # re-checked anyway. A writer that holds the lock longer gets "audit trail busy: not sent" (AuditBusy).
 _BUSY_TIMEOUT_S = 1.0
@@ -188,6 +201,14 @@ def record_to_json(record: AuditRecord) -> dict[str, Any]:
     }
 
 
+def export_fields() -> tuple[str, ...]:
+    """The columns of `history --csv`: every field of `record_to_json` (so a new field is exported too), then the
+    record's latest event seq and hash."""
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    blank = AuditRecord("", "", "", "", None, None, epoch, None, None, None, None, "")
+    return (*record_to_json(blank), "eventSeq", "eventHash")
+
+
 _OUTCOME_WORDS: dict[str, str] = {
     AuditOutcome.APPROVED: N_("Approved: the IPC accepted it"),
     AuditOutcome.REFUSED: N_("Refused by the IPC"),
@@ -233,6 +254,231 @@ def outcome_marker(record: AuditRecord) -> str:
     return _(_OUTCOME_MARKS[record.outcome]) if record.outcome in _OUTCOME_MARKS else "?"
 
 
+class EventType(StrEnum):
+    """What an event in the chain records. A record's events carry its full state after the change."""
+
+    CREATED = "created"  # begin, or a one-shot record (log_event)
+    SENT = "sent"  # mark_sent
+    UNSENT = "unsent"  # unmark_sent
+    COMPLETED = "completed"
+    RESOLVED = "resolved"  # an unknown outcome settled later
+    IMPORTED = "imported"  # a record that existed before the chain (migration), its state at that moment
+    MIGRATED = "migrated"  # the migration itself: how many records were imported
+    CHECKPOINT = "checkpoint"  # retention removed the oldest records and their events
+    CARRIED = "carried"  # a kept record whose events the checkpoint removed, restated after it
+
+
+def canonical_event(seq: int, type_: str, record_id: str | None, at_us: int, payload: str) -> str:
+    """The text an event's hash covers (after the previous hash): compact JSON with sorted keys, and the
+    stored payload inserted verbatim, so a reader in any language can recompute it."""
+    head = json.dumps({"at": at_us, "record": record_id, "seq": seq, "type": type_}, separators=(",", ":"))
+    return head[:-1] + ',"payload":' + payload + "}"
+
+
+def event_hash(prev_hash: str, seq: int, type_: str, record_id: str | None, at_us: int, payload: str) -> str:
+    """SHA-256 (hex) over the previous event's hash followed by this event's canonical form."""
+    text = prev_hash + canonical_event(seq, type_, record_id, at_us, payload)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def record_payload(record: AuditRecord) -> str:
+    """A record's state as an event stores it: `record_to_json` (so every field is in it) plus its `seq`."""
+    return _compact({**record_to_json(record), "seq": record.seq})
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == 0 or value == "" or value is False
+
+
+def _payload_matches(payload: dict[str, Any], state: dict[str, Any]) -> bool:
+    """True when the record's state is what its last event says. A field missing from the event is accepted
+    while the record's value is empty (null, 0, ""): a column added by a later version, never set since."""
+    if any(key not in state for key in payload):
+        return False
+    return all(payload[key] == value if key in payload else _empty(value) for key, value in state.items())
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """The result of walking the chain. `problem` is one plain sentence when it fails (None when intact)."""
+
+    chained: bool  # False: a trail from before the chain (schema 1), not yet migrated
+    events: int = 0
+    records: int = 0
+    head_seq: int | None = None
+    head_hash: str | None = None
+    broken_seq: int | None = None  # the first event found wrong (None when the problem is a record alone)
+    record_id: str | None = None  # the record concerned, when there is one
+    problem: str | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.chained and self.problem is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "intact": self.intact,
+            "chained": self.chained,
+            "events": self.events,
+            "records": self.records,
+            "headSeq": self.head_seq,
+            "headHash": self.head_hash,
+            "brokenSeq": self.broken_seq,
+            "recordId": self.record_id,
+            "problem": self.problem,
+        }
+
+
+def verify_connection(conn: sqlite3.Connection) -> Verification:
+    """Walks the chain on `conn` (inside one read transaction, so both tables are one snapshot).
+
+    Checks, in this order: seq contiguity, each prev_hash link, each recomputed hash, the start of the
+    chain (the genesis hash, or a checkpoint naming the removed event before it), and that `records`
+    is exactly the fold of the events. An edited, deleted, inserted or reordered row in either table
+    fails one of these. Runs in any thread; never writes.
+    """
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "events" not in tables:
+        if "records" not in tables:
+            return Verification(chained=True)  # an empty trail
+        count = int(conn.execute("SELECT count(*) FROM records").fetchone()[0])
+        return Verification(chained=False, records=count)
+    conn.execute("BEGIN")
+    try:
+        return _walk(conn)
+    finally:
+        conn.execute("COMMIT")
+
+
+def _walk(conn: sqlite3.Connection) -> Verification:
+    latest: dict[str, tuple[int, str]] = {}  # record id -> (seq, payload) of its last event
+    checkpoints: set[tuple[int, str]] = set()  # (lastRemovedSeq, lastRemovedHash)
+    first: tuple[int, str] | None = None
+    prev: tuple[int, str] | None = None
+    count = 0
+    imported: int | None = None  # imported events not yet closed by their `migrated` event
+
+    def broken(seq: int, record_id: str | None, problem: str) -> Verification:
+        return Verification(chained=True, events=count, broken_seq=seq, record_id=record_id, problem=problem)
+
+    rows = conn.execute("SELECT seq, record_id, type, at_us, payload, prev_hash, hash FROM events ORDER BY seq")
+    for seq, record_id, type_, at_us, payload, prev_hash, stored in rows:
+        if prev is None:
+            first = (seq, prev_hash)
+        else:
+            if seq != prev[0] + 1:
+                return broken(
+                    seq,
+                    record_id,
+                    _("Event {seq} follows event {prev}: the events between them are missing.").format(
+                        seq=seq, prev=prev[0]
+                    ),
+                )
+            if prev_hash != prev[1]:
+                return broken(
+                    seq,
+                    record_id,
+                    _("Event {seq} does not link to event {prev} (its previous hash differs).").format(
+                        seq=seq, prev=prev[0]
+                    ),
+                )
+        if not isinstance(payload, str) or not isinstance(at_us, int) or not isinstance(type_, str):
+            return broken(seq, record_id, _("Event {seq} is malformed.").format(seq=seq))
+        if event_hash(str(prev_hash), seq, type_, record_id, at_us, payload) != stored:
+            return broken(
+                seq,
+                record_id,
+                _("Event {seq} was changed after it was written (its hash does not match).").format(seq=seq),
+            )
+        try:
+            data = json.loads(payload)
+        except ValueError:
+            return broken(seq, record_id, _("Event {seq} is malformed.").format(seq=seq))
+        if type_ == EventType.CHECKPOINT and isinstance(data, dict):
+            checkpoints.add((data.get("lastRemovedSeq"), data.get("lastRemovedHash")))  # type: ignore[arg-type]
+        if type_ == EventType.IMPORTED:
+            imported = (imported or 0) + 1
+        elif type_ == EventType.MIGRATED:
+            imported = None
+        if record_id is not None:
+            latest[record_id] = (seq, payload)
+        prev = (seq, str(stored))
+        count += 1
+    genesis = first is None or (first[0] == 1 and first[1] == GENESIS_HASH)
+    if first is not None and not genesis and (first[0] - 1, first[1]) not in checkpoints:
+        return broken(
+            first[0],
+            None,
+            _("The chain starts at event {seq}, but no checkpoint records the removal of the events before it.").format(
+                seq=first[0]
+            ),
+        )
+    if imported is not None and prev is not None:
+        return broken(
+            prev[0],
+            None,
+            _("The migration ends without its 'migrated' event after event {seq}.").format(seq=prev[0]),
+        )
+    seen: set[str] = set()
+    records = 0
+    for row in conn.execute(f"SELECT {_COLUMNS} FROM records ORDER BY seq"):
+        records += 1
+        try:
+            record = _row_to_record(row)
+        except (TypeError, ValueError, OverflowError):  # a value of the wrong type written into the file
+            return Verification(
+                chained=True,
+                events=count,
+                records=records,
+                record_id=str(row[1]),
+                problem=_("Record {id} holds a value of the wrong type (the record was edited).").format(id=row[1]),
+            )
+        seen.add(record.id)
+        last = latest.get(record.id)
+        if last is None:
+            return Verification(
+                chained=True,
+                events=count,
+                records=records,
+                record_id=record.id,
+                problem=_("Record {id} has no event in the chain (it was inserted afterwards).").format(id=record.id),
+            )
+        state = json.loads(record_payload(record))
+        payload = json.loads(last[1])
+        if not isinstance(payload, dict) or not _payload_matches(payload, state):
+            return Verification(
+                chained=True,
+                events=count,
+                records=records,
+                broken_seq=last[0],
+                record_id=record.id,
+                problem=_("Record {id} differs from its last event {seq} (the record was edited).").format(
+                    id=record.id, seq=last[0]
+                ),
+            )
+    for record_id, (seq, _payload) in latest.items():
+        if record_id not in seen:
+            return Verification(
+                chained=True,
+                events=count,
+                records=records,
+                broken_seq=seq,
+                record_id=record_id,
+                problem=_("Record {id} was deleted (its last event is {seq}).").format(id=record_id, seq=seq),
+            )
+    return Verification(
+        chained=True,
+        events=count,
+        records=records,
+        head_seq=prev[0] if prev else None,
+        head_hash=prev[1] if prev else None,
+    )
+
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -256,7 +502,19 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE INDEX IF NOT EXISTS records_created ON records (created_us);
 CREATE INDEX IF NOT EXISTS records_target ON records (target, seq);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    record_id TEXT,
+    type TEXT NOT NULL,
+    at_us INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_record ON events (record_id, seq);
 """
+
+_TABLES = {"records", "sqlite_sequence", "events"}
 
 _COLUMNS = (
     "seq, id, kind, target, version_id, current_version, operator, created_us, sent_us, completed_us,"
@@ -306,6 +564,8 @@ class AuditStore:
         self._retention = retention
         self._lock = threading.Lock()
         self._inserts = 0
+        self._writable = False  # opened with open(): verify() reads through its own connection
+        self._chained = True  # False: a schema-1 trail opened read-only (no events table)
 
     # -- opening and closing --------------------------------------------------
 
@@ -382,7 +642,7 @@ class AuditStore:
                     raise _corrupt(path, exc) from exc
             if conn is None:
                 raise AuditError(_("Cannot read the audit trail {path}.").format(path=path))
-            if tables - {"records", "sqlite_sequence"}:
+            if tables - _TABLES:
                 conn.close()
                 raise AuditStoreCorrupt(
                     _(
@@ -401,18 +661,23 @@ class AuditStore:
                 if missing:
                     extra = ", ".join(f"NULL AS {c}" for c in missing)
                     conn.execute(f"CREATE TEMP VIEW records AS SELECT *, {extra} FROM main.records")
+        chained = True
         if conn is None:  # nothing recorded: an empty trail in memory, the file untouched
             conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
             for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
                 conn.execute(statement)
-        return cls(conn, path, clock=clock, retention=Retention())
+        else:
+            chained = "events" in tables  # a schema-1 trail reads fine; verify() says it has no chain yet
+        store = cls(conn, path, clock=clock, retention=Retention())
+        store._chained = chained
+        return store
 
     def _setup(self) -> None:
         conn = self._conn
         conn.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
         # Read-only checks first, so a file that is not ours is refused before anything is written to it.
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if tables - {"records", "sqlite_sequence"}:
+        if tables - _TABLES:
             raise AuditStoreCorrupt(
                 _(
                     "{path} is an SQLite database but not an audit trail (it has other tables). "
@@ -434,6 +699,8 @@ class AuditStore:
                 )
             )
         conn.execute("PRAGMA synchronous = FULL")
+        self._writable = True
+        unchained = "records" in tables and "events" not in tables
         with self._write() as cur:
             # Statement by statement: executescript() would commit on its own.
             for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
@@ -445,6 +712,8 @@ class AuditStore:
                 cur.execute("ALTER TABLE records ADD COLUMN sent_state TEXT")
             if "language" not in columns:
                 cur.execute("ALTER TABLE records ADD COLUMN language TEXT")
+            if unchained:  # once: the next open finds the events table
+                self._migrate(cur, version)
             self._prune(cur)
 
     @property
@@ -481,6 +750,7 @@ class AuditStore:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (record_id, kind, target, version_id, current_version, operator, now, current_language()),
             )
+            self._chain(cur, record_id, EventType.CREATED)
             self._after_insert(cur)
         return record_id
 
@@ -498,6 +768,7 @@ class AuditStore:
             )
             if cur.rowcount != 1:
                 raise self._cannot(cur, record_id, "mark_sent")
+            self._chain(cur, record_id, EventType.SENT)
 
     def unmark_sent(self, record_id: str) -> None:
         """Takes back the last `mark_sent` when the gate closed after it and nothing went on the wire."""
@@ -510,6 +781,7 @@ class AuditStore:
             )
             if cur.rowcount != 1:
                 raise self._cannot(cur, record_id, "unmark_sent")
+            self._chain(cur, record_id, EventType.UNSENT)
 
     def complete(self, record_id: str, *, outcome: str, code: str | None, message: str) -> None:
         """Records the outcome once. A second `complete` for the same record raises UnknownRecord."""
@@ -522,6 +794,7 @@ class AuditStore:
             )
             if cur.rowcount != 1:
                 raise self._cannot(cur, record_id, "complete")
+            self._chain(cur, record_id, EventType.COMPLETED)
 
     def resolve(self, record_id: str, *, outcome: str, message: str) -> None:
         """Settles an "unknown" outcome from a later poll. The original code and message are kept."""
@@ -533,6 +806,7 @@ class AuditStore:
             )
             if cur.rowcount != 1:
                 raise self._cannot(cur, record_id, "resolve")
+            self._chain(cur, record_id, EventType.RESOLVED)
 
     # -- one-shot records -------------------------------------------------------
 
@@ -562,6 +836,7 @@ class AuditStore:
                     current_language(),
                 ),
             )
+            self._chain(cur, record_id, EventType.CREATED)
             self._after_insert(cur)
         return record_id
 
@@ -631,20 +906,129 @@ class AuditStore:
     def _prune(self, cur: sqlite3.Cursor) -> int:
         rule = self._retention
         cutoff = _to_us(self._clock() - rule.min_age)
-        removed = 0
         # The seq of the oldest record among the newest min_records; older ones may go once old enough.
+        conditions: list[str] = []  # {t}: the table's alias, if any
+        params: list[int] = []
         row = cur.execute("SELECT seq FROM records ORDER BY seq DESC LIMIT 1 OFFSET ?", (rule.min_records,)).fetchone()
         if row is not None:
-            cur.execute("DELETE FROM records WHERE seq <= ? AND created_us < ?", (row[0], cutoff))
-            removed += cur.rowcount
+            conditions.append("({t}seq <= ? AND {t}created_us < ?)")
+            params += [row[0], cutoff]
         if rule.max_records is not None:
             row = cur.execute(
                 "SELECT seq FROM records ORDER BY seq DESC LIMIT 1 OFFSET ?", (rule.max_records,)
             ).fetchone()
             if row is not None:
-                cur.execute("DELETE FROM records WHERE seq <= ?", (row[0],))
-                removed += cur.rowcount
+                conditions.append("{t}seq <= ?")
+                params.append(row[0])
+        if not conditions:
+            return 0
+        gone = " OR ".join(conditions).format(t="")
+        removed = int(cur.execute(f"SELECT count(*) FROM records WHERE {gone}", params).fetchone()[0])
+        if removed == 0:
+            return 0
+        # Whole records go, with their events: the chain loses its prefix up to the last event of a removed
+        # record. A kept record whose events all lie in that prefix is restated after the checkpoint.
+        gone_r = " OR ".join(conditions).format(t="r.")
+        last = cur.execute(
+            f"SELECT max(e.seq) FROM events e JOIN records r ON r.id = e.record_id WHERE {gone_r}", params
+        ).fetchone()[0]
+        carried: list[str] = []
+        payload: dict[str, Any] = {"removedRecords": removed, "removedEvents": 0}
+        head = self._head(cur)
+        if last is not None:
+            carried = [
+                r[0]
+                for r in cur.execute(
+                    f"SELECT id FROM records WHERE NOT ({gone}) AND"
+                    " (SELECT max(seq) FROM events WHERE record_id = records.id) <= ? ORDER BY seq",
+                    [*params, last],
+                )
+            ]
+            last_hash = cur.execute("SELECT hash FROM events WHERE seq = ?", (last,)).fetchone()[0]
+            cur.execute("DELETE FROM events WHERE seq <= ?", (last,))
+            payload.update(removedEvents=cur.rowcount, lastRemovedSeq=last, lastRemovedHash=last_hash)
+        cur.execute(f"DELETE FROM records WHERE {gone}", params)
+        self._append(cur, EventType.CHECKPOINT, None, _compact(payload), head=head)
+        for record_id in carried:
+            self._chain(cur, record_id, EventType.CARRIED)
         return removed
+
+    # -- the chain ----------------------------------------------------------------
+
+    @staticmethod
+    def _head(cur: sqlite3.Cursor) -> tuple[int, str]:
+        """The newest event's (seq, hash), read inside the write transaction: another process may have appended
+        since this one last wrote, and every writer must continue the one chain. A primary-key look-up."""
+        row = cur.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
+
+    def _append(
+        self,
+        cur: sqlite3.Cursor,
+        type_: str,
+        record_id: str | None,
+        payload: str,
+        *,
+        head: tuple[int, str] | None = None,
+    ) -> tuple[int, str]:
+        seq, prev = head or self._head(cur)
+        seq += 1
+        at = _to_us(self._clock())
+        digest = event_hash(prev, seq, type_, record_id, at, payload)
+        cur.execute(
+            "INSERT INTO events (seq, record_id, type, at_us, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (seq, record_id, type_, at, payload, prev, digest),
+        )
+        return seq, digest
+
+    def _chain(self, cur: sqlite3.Cursor, record_id: str, type_: str) -> None:
+        """Appends the record's state after a change, in the transaction that made the change. Every write to
+        `records` must call this (a new step, a new column's setter), or verify() reports the record as edited."""
+        row = cur.execute(f"SELECT {_COLUMNS} FROM records WHERE id = ?", (record_id,)).fetchone()
+        self._append(cur, type_, record_id, record_payload(_row_to_record(row)))
+
+    def _migrate(self, cur: sqlite3.Cursor, from_schema: int) -> None:
+        """A trail from before the chain: one `imported` event per record (in seq order), then `migrated`."""
+        head = self._head(cur)
+        count = 0
+        for row in cur.execute(f"SELECT {_COLUMNS} FROM records ORDER BY seq").fetchall():
+            record = _row_to_record(row)
+            head = self._append(cur, EventType.IMPORTED, record.id, record_payload(record), head=head)
+            count += 1
+        self._append(cur, EventType.MIGRATED, None, _compact({"records": count, "fromSchema": from_schema}), head=head)
+
+    def verify(self) -> Verification:
+        """Walks the chain (see `verify_connection`). Qt-free and thread-safe; on a trail opened for writing it
+        reads through a connection of its own, so writers in this process do not wait for the walk."""
+        if self._writable:
+            import urllib.parse
+
+            uri = "file:" + urllib.parse.quote(str(self._path.resolve())) + "?mode=ro"
+            try:
+                conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=_BUSY_TIMEOUT_S)
+            except sqlite3.Error as exc:
+                raise self._error(exc) if isinstance(exc, sqlite3.DatabaseError) else AuditError(str(exc)) from exc
+            try:
+                return verify_connection(conn)
+            except sqlite3.DatabaseError as exc:
+                raise self._error(exc) from exc
+            finally:
+                conn.close()
+        with self._lock:
+            try:
+                return verify_connection(self._conn)
+            except sqlite3.DatabaseError as exc:
+                raise self._error(exc) from exc
+
+    def event_hashes(self) -> dict[str, tuple[int, str]]:
+        """Each record's latest event as (seq, hash), for the exports. Empty for a trail without a chain."""
+        if not self._chained:
+            return {}
+        # SQLite takes the bare column `hash` from the row that holds max(seq).
+        rows = self._read(
+            "SELECT record_id, max(seq), hash FROM events WHERE record_id IS NOT NULL GROUP BY record_id", []
+        )
+        return {str(r[0]): (int(r[1]), str(r[2])) for r in rows}
 
     def _after_insert(self, cur: sqlite3.Cursor) -> None:
         self._inserts += 1

@@ -20,6 +20,8 @@ EXIT_REFUSED = 3
 EXIT_UNREACHABLE = 4
 EXIT_AUTH = 5
 EXIT_UNKNOWN = 6  # approve: sent, but the outcome is unknown (4 always means nothing was sent)
+EXIT_TAMPERED = 7  # history --verify: the audit trail fails verification
+EXIT_NO_CHAIN = 8  # history --verify: a trail from before the chain, not yet migrated
 
 # What each exit code means, for every command. The README's table (between the
 # `<!-- exit-codes:begin -->` markers, `make exit-codes`) and `--help` are generated from it.
@@ -36,6 +38,10 @@ EXIT_CODES: dict[int, str] = {
     EXIT_AUTH: "not authenticated or not permitted (token, client certificate, operator PIN, viewer)",
     EXIT_UNKNOWN: "approve: sent, but the outcome is unknown (the answer was lost and a re-read proved nothing); "
     "do not simply retry: check with 'ipc-hmi report', whose next read settles the audit record",
+    EXIT_TAMPERED: "history --verify: the audit trail fails verification (an event or a record was changed, "
+    "removed, added or moved); the first broken event is named",
+    EXIT_NO_CHAIN: "history --verify: the audit trail was written by an older version and has no hash chain yet; "
+    "it gets one the next time the console or 'ipc-hmi approve' opens it for writing",
 }
 
 

@@ -104,6 +104,7 @@ class ConsoleController(QObject):
     signinChanged = Signal(object, str)
     historyLoaded = Signal(object, str)  # (records newest first, error text or "")
     auditProblem = Signal(str)  # a sentence: a refusal or a failed sign-in could not be recorded (busy trail, …)
+    trailBroken = Signal(str)  # a sentence: the audit trail failed verification at start (hash chain, issue 15)
     progressChanged = Signal(object)  # hmi.core.progress.Estimate, once per client state
 
     def __init__(
@@ -217,7 +218,23 @@ class ConsoleController(QObject):
         self._unsubscribe = self.client.subscribe(self._on_state)
         self.started.emit(client_config.target)
         self.stateChanged.emit(self.client.state)
+        if self._audit is not None:  # the walk reads the whole trail: on a worker thread, never here
+            self._spawn(self._verify_trail(self._audit), "audit-verify")
         await self.client.start()
+
+    async def _verify_trail(self, audit: AuditStore) -> None:
+        from hmi.core.audit import AuditError
+
+        try:
+            result = await asyncio.to_thread(audit.verify)
+        except AuditError as exc:
+            problem = str(exc)
+        else:
+            if result.intact:
+                return
+            problem = result.problem or _("it has no hash chain")
+        if not self._closed:
+            self.trailBroken.emit(_("The audit trail fails verification: {problem}").format(problem=problem))
 
     async def aclose(self) -> None:
         """Stops everything this controller started. Idempotent."""

@@ -113,8 +113,13 @@ class ConsoleWindow(QMainWindow):
         body.setSpacing(10)
         self.headline_card = HeadlineCard()
         self.approvals_off_banner = ApprovalsOffBanner()
+        # The same red line for an audit trail that failed verification at start (approvals still go out).
+        self.audit_broken_banner = ApprovalsOffBanner()
+        self.audit_broken_banner.setObjectName("auditBroken")
+        self.audit_broken_banner.approvals_off_text.setObjectName("auditBrokenReason")
         body.addWidget(self.headline_card)
         body.addWidget(self.approvals_off_banner)
+        body.addWidget(self.audit_broken_banner)
         content = QHBoxLayout()
         content.setSpacing(12)
         self.version_panel = VersionPanel()
@@ -231,6 +236,12 @@ class ConsoleWindow(QMainWindow):
         if self.demo_drawer is not None:
             self.demo_drawer.set_result(message)
         self._note(TimelineKind.DEMO, f"{_(DEMO_TITLE)}: {message}", Severity.NORMAL if ok else Severity.DEGRADED)
+
+    def set_audit_broken(self, text: str | None) -> None:
+        """The audit trail failed verification at start: a red line until restart, and a timeline entry."""
+        self.audit_broken_banner.draw(text)
+        if text:
+            self._note(TimelineKind.APPROVAL, text, Severity.ALARM)
 
     def set_approvals_off(self, reason: str | None) -> None:
         """Approvals cannot go out at all (the audit trail cannot be written): Install stays off, the reason shows."""

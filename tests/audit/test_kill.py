@@ -1,4 +1,5 @@
-"""Proof: SIGKILL at random moments never loses an acknowledged record nor leaves a store that will not open.
+"""Proof: SIGKILL at random moments never loses an acknowledged record nor leaves a store that will not open,
+and the hash chain verifies after every kill with an event for every acknowledged step.
 
 A fork server (a child Python that has imported only hmi.core.audit) forks one
 writer at a time. The writer opens the store and records approvals in a loop;
@@ -105,6 +106,20 @@ def _acks(path: Path) -> list[str]:
     return text.split("\n")[:-1]
 
 
+def _event_steps(path: Path) -> dict[str, set[str]]:
+    """Record id -> the types of its events in the chain."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        steps: dict[str, set[str]] = {}
+        for rid, kind in conn.execute("SELECT record_id, type FROM events WHERE record_id IS NOT NULL"):
+            steps.setdefault(rid, set()).add(kind)
+        return steps
+    finally:
+        conn.close()
+
+
 def _wait_ready(path: Path, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -175,6 +190,13 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_approval(tmp_path: Path
             with AuditStore.open(path) as store:
                 assert store.check() == "ok", f"integrity check failed after kill {n} (seed {seed})"
                 stored = {r.id: r for r in store.records()}
+                chain = store.verify()
+                assert chain.intact, f"kill {n}: the chain fails verification: {chain.problem} (seed {seed})"
+                steps = _event_steps(path)
+            # Every acknowledged step is an event in the chain (it was appended in the same transaction).
+            assert not [rid for rid in begun if "created" not in steps.get(rid, ())], (n, seed)
+            assert not [rid for rid in sent if "sent" not in steps.get(rid, ())], (n, seed)
+            assert not [rid for rid in done if "completed" not in steps.get(rid, ())], (n, seed)
             missing = [rid for rid in begun if rid not in stored]
             assert not missing, f"kill {n}: acknowledged records lost: {missing[:5]} (seed {seed})"
             for rid, version in begun.items():
