@@ -43,6 +43,7 @@ from hmi.ui.version_panel import VersionPanel
 
 if TYPE_CHECKING:
     from hmi.core.audit import AuditRecord
+    from hmi.ui.foureyes_flow import FourEyesFlow
 
 WIDE_MIN = (1180, 700)  # from this size on, notes and timeline are shown together instead of in tabs
 
@@ -90,6 +91,7 @@ class ConsoleWindow(QMainWindow):
         self._wide: bool | None = None
         self._closing_ok = not kiosk
         self._signin: SignInFlow | None = None
+        self._four_eyes: FourEyesFlow | None = None
 
         self.setWindowTitle(_("IPC Update Console") + (f" — {_(DEMO_TITLE)}" if demo else ""))
         self.setStyleSheet(theme.stylesheet())
@@ -249,6 +251,22 @@ class ConsoleWindow(QMainWindow):
         self.status_bar.set_operator(flow.operator)
         self.kiosk_guard.watch_activity()
 
+    def enable_four_eyes(self, flow: FourEyesFlow) -> None:
+        """Four-eyes approval: `flow` owns the sheet's second-operator step; its refusals are said here."""
+        self._four_eyes = flow
+        flow.noted.connect(lambda text: self._note(TimelineKind.APPROVAL, text, Severity.NORMAL))
+        flow.closed.connect(self._four_eyes_closed)
+
+    def _four_eyes_closed(self, text: str) -> None:
+        self._focus_main()
+        self._desk = present.with_notice(self._desk, "info", text, self._state)
+        self._note(TimelineKind.APPROVAL, text, Severity.ATTENTION)
+        self._render()
+
+    @property
+    def four_eyes(self) -> FourEyesFlow | None:
+        return self._four_eyes
+
     def _on_operator(self, operator: OperatorLike | None) -> None:
         self.status_bar.set_operator(operator)
         self._render()
@@ -394,6 +412,8 @@ class ConsoleWindow(QMainWindow):
 
     def _check_sheet(self, state: ClientState | None, now: float) -> None:
         """An open confirmation that went stale closes and says why (nothing was sent)."""
+        if self._four_eyes is not None and self._four_eyes.check(state, now) is not None:
+            return  # closed by the four-eyes rule, said through `closed`
         closed = self.sheet.check(state, now, self._sheet_timeout)
         if closed:
             self._desk = present.with_notice(self._desk, "info", closed, state)
