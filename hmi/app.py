@@ -153,6 +153,20 @@ def build_console(
         # A refusal or a failed sign-in the audit trail could not record: under Install and in the timeline.
         controller.auditProblem.connect(lambda text: window.show_message("warning", text))
         controller.auditProblem.connect(flow.noted)
+        if controller.require_two:  # four-eyes: a second operator confirms on the same sheet
+            from hmi.ui.foureyes_flow import FourEyesFlow
+
+            four = FourEyesFlow(
+                window.sheet,
+                controller,
+                first_operator=lambda: flow.operator,
+                state=lambda: window.state,
+                clock=clock,
+                wall=wall,
+                parent=window,
+            )
+            four.refused.connect(controller.refuse_four_eyes)
+            window.enable_four_eyes(four)
     return window, controller
 
 

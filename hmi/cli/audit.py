@@ -274,6 +274,7 @@ def _local(moment: datetime | None) -> str:
 def format_table(records: list[AuditRecord], path: Path | None = None) -> str:
     """The human listing: newest first, local time, outcome in words."""
     from hmi.core.audit import outcome_marker, outcome_text
+    from hmi.core.foureyes import operators_text
     from hmi.core.i18n import _
     from hmi.core.model import clean_line, terminal_id
     from hmi.core.ports import RecordKind
@@ -296,7 +297,7 @@ def format_table(records: list[AuditRecord], path: Path | None = None) -> str:
         rows.append(
             (
                 _local(r.created_at),
-                clean_line(r.operator, 40) if r.operator else "-",
+                operators_text(r.operator, r.second_operator),
                 clean_line(r.target, 60) or "-",
                 (terminal_id(what) if r.kind == RecordKind.APPROVE_UPDATE else what) or "-",
                 outcome_marker(r),

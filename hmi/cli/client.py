@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from hmi.core import i18n
@@ -81,7 +83,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="with sign-in on (config [signin] enabled): who approves; the PIN is asked on the terminal",
     )
     approve.add_argument(
-        "--pin-stdin", action="store_true", help="with sign-in on: read the PIN from the first line of standard input"
+        "--second-operator",
+        metavar="NAME",
+        help="with four-eyes approval (config [approval] require_two = true): the second, different operator "
+        "who confirms the same version; their PIN is asked after the first one's",
+    )
+    approve.add_argument(
+        "--pin-stdin",
+        action="store_true",
+        help="with sign-in on: read the PIN from the first line of standard input (with four-eyes approval: "
+        "the first operator's PIN, then the second operator's on the next line)",
     )
     add_config_arguments(approve)
     approve.set_defaults(func=run_approve)
@@ -405,14 +416,38 @@ def _open_audit(app: AppConfig) -> AuditStore | None:
         return None
 
 
-def _read_pin(args: argparse.Namespace) -> str | None:
+def _read_pin(args: argparse.Namespace, name: str | None = None) -> str | None:
+    """The next PIN: the next line of standard input with --pin-stdin, else asked on the terminal (None: no
+    terminal to ask on)."""
     if args.pin_stdin:
         return sys.stdin.readline().strip()
     if sys.stdin.isatty():
         import getpass
 
-        return getpass.getpass(f"PIN for {args.operator}: ")
+        return getpass.getpass(f"PIN for {name or args.operator}: ")
     return None
+
+
+def _locked_out(signin: Any, store: AuditStore, app: AppConfig, name: str) -> bool:
+    """True (said and recorded) when `name` is locked out, counting earlier wrong PINs from the audit trail, so a
+    new process per guess does not reset the lockout."""
+    from hmi.core.auth import recent_pin_failures
+    from hmi.core.ports import SignInStatus
+
+    signin.seed_failures(name, recent_pin_failures(store, name))
+    if signin.locked_seconds(name) <= 0:
+        return False
+    store.record_signin_failure(
+        operator=name, reason=SignInStatus.LOCKED_OUT, message="locked (command line)", target=app.client.target
+    )
+    _err(
+        ngettext(
+            "error: {name} is locked out after {n} wrong PIN. Try again in a minute.",
+            "error: {name} is locked out after {n} wrong PINs. Try again in a minute.",
+            signin.lockout_after,
+        ).format(name=name, n=signin.lockout_after)
+    )
+    return True
 
 
 def _signed_in_operator(args: argparse.Namespace, app: AppConfig, store: AuditStore) -> tuple[str | None, int]:
@@ -421,8 +456,8 @@ def _signed_in_operator(args: argparse.Namespace, app: AppConfig, store: AuditSt
     Failed PINs are audited by SignIn; the lockout counts earlier failures from the audit trail,
     so a new process per guess does not reset it.
     """
-    from hmi.core.auth import VIEWER_REFUSED, SignIn, recent_pin_failures
-    from hmi.core.ports import AuditOutcome, SignInStatus
+    from hmi.core.auth import VIEWER_REFUSED, SignIn
+    from hmi.core.ports import AuditOutcome
 
     if not args.operator:
         _err(_("error: sign-in is on: pass --operator NAME (the PIN is asked on the terminal, or use --pin-stdin)."))
@@ -432,21 +467,7 @@ def _signed_in_operator(args: argparse.Namespace, app: AppConfig, store: AuditSt
         _err(_("error: sign-in is on and there is no terminal to ask for the PIN on. Use --pin-stdin."))
         return None, EXIT_USAGE
     signin = SignIn.from_config(app.signin, audit=store, target=app.client.target)
-    signin.seed_failures(args.operator, recent_pin_failures(store, args.operator))
-    if signin.locked_seconds(args.operator) > 0:  # the core's lockout rule, counted across processes
-        store.record_signin_failure(
-            operator=args.operator,
-            reason=SignInStatus.LOCKED_OUT,
-            message="locked (command line)",
-            target=app.client.target,
-        )
-        _err(
-            ngettext(
-                "error: {name} is locked out after {n} wrong PIN. Try again in a minute.",
-                "error: {name} is locked out after {n} wrong PINs. Try again in a minute.",
-                signin.lockout_after,
-            ).format(name=args.operator, n=signin.lockout_after)
-        )
+    if _locked_out(signin, store, app, args.operator):  # the core's lockout rule, counted across processes
         return None, EXIT_AUTH
     result = signin.sign_in(args.operator, pin)
     if not result.ok:
@@ -485,6 +506,70 @@ def _outside_window(app: AppConfig, store: AuditStore, version: str, operator: s
     return True
 
 
+@dataclass(frozen=True)
+class _TwoOperators:
+    first: str
+    second: str
+    first_at: float  # monotonic: the time limit counts from the first confirmation
+    first_wall: datetime
+    second_wall: datetime
+
+
+def _two_operators(args: argparse.Namespace, app: AppConfig, store: AuditStore) -> _TwoOperators | int:
+    """Four-eyes approval: the first operator's PIN, then a second, different operator's, each checked by the
+    sign-in rules (lockout across processes, failures recorded). A refusal is said, recorded as refused-locally
+    (hmi.core.foureyes) unless the sign-in recorded it, and returned as the exit code."""
+    import time
+
+    from hmi.core.auth import ROLE_OPERATOR, SignIn
+    from hmi.core.foureyes import Refusal, audit_message, refusal_text, same_person
+    from hmi.core.ports import AuditOutcome
+
+    first, code = _signed_in_operator(args, app, store)
+    if first is None:
+        return code
+    first_at, first_wall = time.monotonic(), datetime.now(UTC)
+    second = (args.second_operator or "").strip()
+
+    def refuse(refusal: Refusal, name: str, exit_code: int, hint: str = "") -> int:
+        record = store.begin(
+            target=app.client.target,
+            version_id=args.version,
+            current_version=None,
+            operator=first,
+            second_operator=second or None,
+        )
+        store.complete(record, outcome=AuditOutcome.REFUSED_LOCALLY, code=None, message=audit_message(refusal))
+        _err(_("error: {sentence}").format(sentence=refusal_text(refusal, version_id=args.version, name=name)) + hint)
+        return exit_code
+
+    if not second:
+        hint = "\n  " + _("Four-eyes approval is on ([approval] require_two): add --second-operator NAME.")
+        return refuse(Refusal.NO_SECOND, "", EXIT_USAGE, hint)
+    if same_person(first, second):
+        return refuse(Refusal.SAME_OPERATOR, first, EXIT_AUTH)
+    pin = _read_pin(args, second)
+    if pin is None:
+        _err(_("error: sign-in is on and there is no terminal to ask for the PIN on. Use --pin-stdin."))
+        return EXIT_USAGE
+    signin = SignIn.from_config(app.signin, audit=store, target=app.client.target)
+    if _locked_out(signin, store, app, second):
+        return EXIT_AUTH
+    result = signin.verify(second, pin)  # checks the PIN only: nobody is signed in or out by it
+    del pin
+    if not result.ok or result.operator is None:
+        why = result.message.rstrip(".")
+        _err(
+            _("error: {why}. {name} is not confirmed as the second operator. Nothing was sent.").format(
+                why=why, name=second
+            )
+        )
+        return EXIT_AUTH
+    if result.operator.role != ROLE_OPERATOR:
+        return refuse(Refusal.VIEWER, second, EXIT_AUTH)
+    return _TwoOperators(first, second, first_at, first_wall, datetime.now(UTC))
+
+
 def run_approve(args: argparse.Namespace) -> int:
     _setup_output()
     if not args.version:
@@ -511,7 +596,21 @@ def _run_approve(args: argparse.Namespace, app: AppConfig, store: AuditStore, ve
     operator = _os_user()
     opened_at: float | None = None
     is_retry: bool | None = None
-    if app.signin.enabled:
+    two: _TwoOperators | None = None
+    if app.signin.enabled and app.approval.require_two:
+        checked = _two_operators(args, app, store)
+        if isinstance(checked, int):
+            return checked
+        two, operator, opened_at = checked, checked.first, checked.first_at
+    elif args.second_operator:
+        _err(
+            _(
+                "error: --second-operator needs four-eyes approval turned on in the config file "
+                "([approval] require_two = true)."
+            )
+        )
+        return EXIT_USAGE
+    elif app.signin.enabled:
         operator, code = _signed_in_operator(args, app, store)
         if operator is None:
             return code
@@ -537,7 +636,8 @@ def _run_approve(args: argparse.Namespace, app: AppConfig, store: AuditStore, ve
         asked = asyncio.run(_question(client, version))
         if asked is not None:  # offered now: ask; otherwise the approval below is refused and recorded
             question, is_retry = asked
-            opened_at = time.monotonic()
+            if two is None:  # with four eyes the time limit counts from the first operator's confirmation
+                opened_at = time.monotonic()
             sys.stdout.write(question)
             sys.stdout.flush()
             answer = _read_answer(PROMPT_TTL)  # "" at end of input or after the limit: no
@@ -556,7 +656,14 @@ def _run_approve(args: argparse.Namespace, app: AppConfig, store: AuditStore, ve
         return EXIT_USAGE
     # The same rule as the sheet: the client refuses if the answer came too late, or if the state changed
     # between the question and the answer (for example UPDATE_AVAILABLE became FAULT: "Install?" is no retry).
-    result = asyncio.run(_approve(client, version, operator, opened_at=opened_at, expect_retry=is_retry))
+    four_eyes: dict[str, Any] = {}
+    if two is not None:
+        four_eyes = {
+            "second_operator": two.second,
+            "confirmed_at": two.first_wall,
+            "second_confirmed_at": two.second_wall,
+        }
+    result = asyncio.run(_approve(client, version, operator, opened_at=opened_at, expect_retry=is_retry, **four_eyes))
     from hmi.core.client import ApprovalOutcome
     from hmi.core.errors import NOT_GRPC, explain
     from hmi.core.model import clean_line
@@ -610,10 +717,18 @@ async def _question(client: UpdaterClient, version: str) -> tuple[str, bool] | N
 
 
 async def _approve(
-    client: UpdaterClient, version: str, operator: str | None, *, opened_at: float | None, expect_retry: bool | None
+    client: UpdaterClient,
+    version: str,
+    operator: str | None,
+    *,
+    opened_at: float | None,
+    expect_retry: bool | None,
+    **four_eyes: Any,
 ) -> ApprovalResult:
     try:
         await client.refresh()  # the gate needs fresh data (and settles earlier unknown outcomes); approve() re-checks
-        return await client.approve(version, operator=operator, opened_at=opened_at, expect_retry=expect_retry)
+        return await client.approve(
+            version, operator=operator, opened_at=opened_at, expect_retry=expect_retry, **four_eyes
+        )
     finally:
         await client.aclose()

@@ -140,6 +140,10 @@ class AuditRecord:
     seq: int = 0  # storage order; newest has the highest
     sent_state: str | None = None  # the state the gate allowed the send in ("update-available" or "fault")
     language: str | None = None  # the language the operator's screen showed ("de", "en"); the outcome stays English
+    # Four-eyes approval ([approval] require_two): the second operator and when each of the two confirmed.
+    second_operator: str | None = None
+    confirmed_at: datetime | None = None  # the first operator's confirmation
+    second_confirmed_at: datetime | None = None
 
     @property
     def finished(self) -> bool:
@@ -198,6 +202,9 @@ def record_to_json(record: AuditRecord) -> dict[str, Any]:
         "resolvedAt": iso_utc(record.resolved_at),
         "resolution": record.resolution,
         "language": record.language,
+        "secondOperator": record.second_operator,
+        "confirmedAt": iso_utc(record.confirmed_at),
+        "secondConfirmedAt": iso_utc(record.second_confirmed_at),
     }
 
 
@@ -498,7 +505,10 @@ CREATE TABLE IF NOT EXISTS records (
     resolved_us INTEGER,
     resolution TEXT,
     sent_state TEXT,
-    language TEXT
+    language TEXT,
+    second_operator TEXT,
+    confirmed_us INTEGER,
+    second_confirmed_us INTEGER
 );
 CREATE INDEX IF NOT EXISTS records_created ON records (created_us);
 CREATE INDEX IF NOT EXISTS records_target ON records (target, seq);
@@ -518,13 +528,19 @@ _TABLES = {"records", "sqlite_sequence", "events"}
 
 _COLUMNS = (
     "seq, id, kind, target, version_id, current_version, operator, created_us, sent_us, completed_us,"
-    " outcome, code, message, resolved_us, resolution, sends, sent_state, language"
+    " outcome, code, message, resolved_us, resolution, sends, sent_state, language,"
+    " second_operator, confirmed_us, second_confirmed_us"
 )
+
+
+# Columns added in place after the first release (ALTER TABLE ADD COLUMN), oldest first.
+_ADDED_COLUMNS = ("sent_state", "language", "second_operator", "confirmed_us", "second_confirmed_us")
 
 
 def _row_to_record(row: tuple[Any, ...]) -> AuditRecord:
     (seq, rid, kind, target, version_id, current, operator, created, sent, completed) = row[:10]
-    outcome, code, message, resolved, resolution, sends, sent_state, language = row[10:]
+    outcome, code, message, resolved, resolution, sends, sent_state, language = row[10:18]
+    second_operator, confirmed, second_confirmed = row[18:21]
     created_at = _from_us(created)
     assert created_at is not None
     return AuditRecord(
@@ -546,6 +562,9 @@ def _row_to_record(row: tuple[Any, ...]) -> AuditRecord:
         seq=seq,
         sent_state=sent_state,
         language=language,
+        second_operator=second_operator,
+        confirmed_at=_from_us(confirmed),
+        second_confirmed_at=_from_us(second_confirmed),
     )
 
 
@@ -654,10 +673,10 @@ class AuditStore:
                 conn.close()
                 conn = None
             else:
-                # A trail from before sent_state or language, on media we may not write: a temporary view (in
+                # A trail from before some column (sent_state, …), on media we may not write: a temporary view (in
                 # memory, searched before the file's own tables) adds the missing columns as NULL; the file stays.
                 have = {row[1] for row in conn.execute("PRAGMA table_info(records)")}
-                missing = [c for c in ("sent_state", "language") if c not in have]
+                missing = [c for c in _ADDED_COLUMNS if c not in have]
                 if missing:
                     extra = ", ".join(f"NULL AS {c}" for c in missing)
                     conn.execute(f"CREATE TEMP VIEW records AS SELECT *, {extra} FROM main.records")
@@ -712,6 +731,10 @@ class AuditStore:
                 cur.execute("ALTER TABLE records ADD COLUMN sent_state TEXT")
             if "language" not in columns:
                 cur.execute("ALTER TABLE records ADD COLUMN language TEXT")
+            if "second_operator" not in columns:  # four-eyes approval
+                cur.execute("ALTER TABLE records ADD COLUMN second_operator TEXT")
+                cur.execute("ALTER TABLE records ADD COLUMN confirmed_us INTEGER")
+                cur.execute("ALTER TABLE records ADD COLUMN second_confirmed_us INTEGER")
             if unchained:  # once: the next open finds the events table
                 self._migrate(cur, version)
             self._prune(cur)
@@ -740,15 +763,24 @@ class AuditStore:
         current_version: str | None,
         operator: str | None,
         kind: str = APPROVE_UPDATE,
+        second_operator: str | None = None,
+        confirmed_at: datetime | None = None,
+        second_confirmed_at: datetime | None = None,
     ) -> str:
-        """Stores a new record (no outcome yet) and returns its id."""
+        """Stores a new record (no outcome yet) and returns its id. With four-eyes approval, `second_operator`
+        and the two confirmation times go into the same record."""
         record_id = str(_uuid4())
         now = _to_us(self._clock())
+        first_us = _to_us(confirmed_at) if confirmed_at is not None else None
+        second_us = _to_us(second_confirmed_at) if second_confirmed_at is not None else None
         with self._write() as cur:
             cur.execute(
-                "INSERT INTO records (id, kind, target, version_id, current_version, operator, created_us, language)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (record_id, kind, target, version_id, current_version, operator, now, current_language()),
+                "INSERT INTO records (id, kind, target, version_id, current_version, operator, created_us, language,"
+                " second_operator, confirmed_us, second_confirmed_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    *(record_id, kind, target, version_id, current_version, operator, now, current_language()),
+                    *(second_operator, first_us, second_us),
+                ),
             )
             self._chain(cur, record_id, EventType.CREATED)
             self._after_insert(cur)

@@ -278,6 +278,31 @@ class SignIn:
         operator = name if name in self._entries else None
         return await asyncio.to_thread(self._refuse, refused, operator=operator)
 
+    def verify(self, name: str, pin: str) -> SignInResult:
+        """Checks `name`'s PIN like `sign_in` (the same lockout and failure records) without signing anyone in
+        or out: the four-eyes second operator. On success `operator` says who; the session is untouched.
+        Blocks for the scrypt check: fine for the CLI. The console uses `verify_async`."""
+        name = str(name).strip()
+        checked = self._precheck(name)
+        if isinstance(checked, SignInResult):
+            return self._refuse(checked, operator=name if name in self._entries else None)
+        result = self._conclude(checked, verify_pin(pin, checked.pin_hash or ""), session=False)
+        return result if result.ok else self._refuse(result, operator=name)
+
+    async def verify_async(self, name: str, pin: str) -> SignInResult:
+        """`verify` with the scrypt check and the failure record on a worker thread (as `sign_in_async`)."""
+        name = str(name).strip()
+        checked = self._precheck(name)
+        if isinstance(checked, SignInResult):
+            refused = checked
+        else:
+            matches = await asyncio.to_thread(verify_pin, pin, checked.pin_hash or "")
+            refused = self._conclude(checked, matches, session=False)
+            if refused.ok:
+                return refused
+        operator = name if name in self._entries else None
+        return await asyncio.to_thread(self._refuse, refused, operator=operator)
+
     def _precheck(self, name: str) -> SignInResult | _Entry:
         """The entry whose PIN hash to check, or why not (unknown name, locked out, no valid hash)."""
         now = self._clock()
@@ -300,14 +325,16 @@ class SignIn:
             return SignInResult(SignInStatus.NO_PIN_SET, message=text.format(name=name))
         return entry
 
-    def _conclude(self, entry: _Entry, matches: bool) -> SignInResult:
-        """Applies the outcome of the PIN check to the state: signed in, or one more failure (maybe a lockout)."""
+    def _conclude(self, entry: _Entry, matches: bool, *, session: bool = True) -> SignInResult:
+        """Applies the outcome of the PIN check to the state: signed in (unless `session` is False: a check
+        only), or one more failure (maybe a lockout)."""
         now = self._clock()
         attempts = self._attempts.setdefault(entry.name, _Attempts())
         if matches:
             attempts.failures = 0
             operator = Operator(entry.name, entry.role)
-            self._session = _Session(operator, now)
+            if session:
+                self._session = _Session(operator, now)
             return SignInResult(SignInStatus.OK, operator=operator)
         attempts.failures += 1
         if attempts.failures >= self._lockout_after:
@@ -346,6 +373,11 @@ class SignIn:
                 log.exception("could not audit a failed sign-in for %s", operator or "an unknown name")
                 return replace(result, audit_error=exc)
         return result
+
+    def role(self, name: str) -> str | None:
+        """The listed role of `name` ("operator", "viewer", or what the config says), None when not listed."""
+        entry = self._entries.get(str(name).strip())
+        return entry.role if entry is not None else None
 
     @property
     def lockout_after(self) -> int:

@@ -31,6 +31,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -434,17 +435,31 @@ class UpdaterClient:
         opened_at: float | None = None,
         ttl: float = CONFIRMATION_TTL,
         expect_retry: bool | None = None,
+        second_operator: str | None = None,
+        confirmed_at: datetime | None = None,
+        second_confirmed_at: datetime | None = None,
     ) -> ApprovalResult:
         """Approves exactly `version_id` if the IPC offers exactly it in fresh data. Never raises on RPC errors.
 
         `opened_at` (this client's clock) is when the operator was shown the confirmation: nothing is sent
         once it is older than `ttl`. `expect_retry` is what the operator was asked (install, or retry after
-        a fault): nothing is sent if the IPC's state no longer matches it.
+        a fault): nothing is sent if the IPC's state no longer matches it. With four-eyes approval,
+        `second_operator` and the two confirmation times (aware datetimes) go into the audit record with
+        `operator` (hmi.core.foureyes decided beforehand that the two may approve together).
         """
+        four_eyes: dict[str, Any] = {
+            k: v
+            for k, v in (
+                ("second_operator", second_operator),
+                ("confirmed_at", confirmed_at),
+                ("second_confirmed_at", second_confirmed_at),
+            )
+            if v is not None
+        }
         if self._closed:
             raise RuntimeError("the client is closed")
         if self._approving:
-            busy_record, failure = await self._begin(version_id, operator)
+            busy_record, failure = await self._begin(version_id, operator, four_eyes)
             if failure is not None:
                 return failure
             gate_text = _("An approval is being sent. Wait for its result.")
@@ -458,7 +473,7 @@ class UpdaterClient:
         result: tuple[ApprovalOutcome, str | None, str, str, int] | None = None
         record_id: str | None = None
         try:
-            record_id, failure = await self._begin(version_id, operator)
+            record_id, failure = await self._begin(version_id, operator, four_eyes)
             if failure is not None:
                 return failure
             progress.record_id = record_id
@@ -482,8 +497,11 @@ class UpdaterClient:
             record_id, outcome, version_id, code, message, detail, sends=sends, sent=progress.sent_from
         )
 
-    async def _begin(self, version_id: str, operator: str | None) -> tuple[str | None, ApprovalResult | None]:
-        """The audit record, written on a worker thread (a busy file must not freeze the screen)."""
+    async def _begin(
+        self, version_id: str, operator: str | None, four_eyes: dict[str, Any] | None = None
+    ) -> tuple[str | None, ApprovalResult | None]:
+        """The audit record, written on a worker thread (a busy file must not freeze the screen). `four_eyes`:
+        the second operator and the confirmation times, passed only when set (an older sink lacks them)."""
         if self._audit is None:
             return None, None
         snap = self._state.snapshot
@@ -494,6 +512,7 @@ class UpdaterClient:
                 version_id=version_id,
                 current_version=snap.current.version_id if snap and snap.current else None,
                 operator=operator,
+                **(four_eyes or {}),
             )
         except Exception as exc:
             log.warning("the audit trail could not record an approval; nothing was sent: %s", exc)

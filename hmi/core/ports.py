@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from typing import Protocol
 
 
@@ -56,8 +57,13 @@ class AuditSink(Protocol):
         current_version: str | None,
         operator: str | None,
         kind: str = RecordKind.APPROVE_UPDATE,
+        second_operator: str | None = None,
+        confirmed_at: datetime | None = None,
+        second_confirmed_at: datetime | None = None,
     ) -> str:
-        """Stores a new record and returns its id."""
+        """Stores a new record and returns its id. Four-eyes approval adds the second operator and both
+        confirmation times (aware datetimes); the client passes them only when set, so a sink without them
+        still serves approvals by one person."""
         ...
 
     def mark_sent(self, record_id: str, *, sent_state: str | None = None) -> None:

@@ -29,6 +29,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -153,6 +154,11 @@ class ConsoleController(QObject):
 
             self.window_rules = WindowRules.from_config(config.approval.windows, config.approval.timezone)
         self._signin_config = config.signin if isinstance(config, AppConfig) and config.signin.enabled else None
+        # Four-eyes approval (hmi.core.foureyes): needs sign-in, which the config already insists on.
+        self.require_two = bool(
+            self._signin_config is not None and isinstance(config, AppConfig) and config.approval.require_two
+        )
+        self._second_verified: str | None = None  # the last second operator whose PIN was right (check_second_pin)
         self._signin_clock = signin_clock or clock
         self.signin: SignIn | None = None
         self._signed_in: Operator | None = None  # who the window was last told about
@@ -356,6 +362,8 @@ class ConsoleController(QObject):
                 )
                 return False
             operator = signed_in.name
+            if self.require_two:
+                return self._request_four_eyes(intent, operator)
         if intent.expired(self._clock(), CONFIRMATION_TTL):
             self.approvalFinished.emit(
                 ApprovalResult.local(version_id, not_sent(_(CONFIRMATION_TOO_OLD), version_id), self.client.state)
@@ -380,13 +388,52 @@ class ConsoleController(QObject):
         self._approval = self._spawn(self._approve(intent, operator), "approve")
         return True
 
+    def _request_four_eyes(self, intent: ApprovalIntent, operator: str) -> bool:
+        """The second check of a four-eyes approval (the sheet's flow checked first): the same rule, the second
+        operator the one whose PIN was just checked here, then the gate. A refusal is recorded and said."""
+        from hmi.core.foureyes import FirstConfirmation, FourEyesIntent, Refusal, refusal_text, second_refusal
+
+        client = self.client
+        assert client is not None  # request_approval checked
+        version_id = intent.version_id
+        second = intent.second_operator if isinstance(intent, FourEyesIntent) else ""
+        opened_at = intent.opened_at if intent.opened_at is not None else self._clock()
+        first = FirstConfirmation(version_id, operator, opened_at, self._wall(), bool(intent.is_retry))
+        role: str | None = None
+        if second and second == self._second_verified and self.signin is not None:
+            role = self.signin.role(second)
+        refusal = second_refusal(first, second=second, second_role=role, state=client.state, now=self._clock())
+        self._second_verified = None  # one approval per second sign-in
+        if refusal is not None:
+            self.refuse_four_eyes(version_id, operator, second or None, refusal)
+            who = operator if refusal is Refusal.SAME_OPERATOR else second
+            text = refusal_text(refusal, version_id=version_id, name=who)
+            self.approvalFinished.emit(ApprovalResult.local(version_id, text, client.state))
+            return False
+        assert isinstance(intent, FourEyesIntent)  # a second operator was named
+        gate = approval_gate(client.state, self._clock())
+        if not gate.permits(version_id):
+            self.approvalFinished.emit(ApprovalResult.local(version_id, not_sent(gate.text, version_id), client.state))
+            return False
+        self._approval = self._spawn(self._approve(intent, operator), "approve")
+        return True
+
     async def _approve(self, intent: ApprovalIntent, operator: str | None) -> None:
+        from hmi.core.foureyes import FourEyesIntent
+
         version_id, client = intent.version_id, self.client
         assert client is not None  # request_approval checked
         self.approvalStarted.emit(version_id)
+        four_eyes: dict[str, Any] = {}
+        if isinstance(intent, FourEyesIntent):
+            four_eyes = {
+                "second_operator": intent.second_operator,
+                "confirmed_at": _utc(intent.first_wall),
+                "second_confirmed_at": _utc(intent.second_wall),
+            }
         try:
             result = await client.approve(
-                version_id, operator=operator, opened_at=intent.opened_at, expect_retry=intent.is_retry
+                version_id, operator=operator, opened_at=intent.opened_at, expect_retry=intent.is_retry, **four_eyes
             )
         except asyncio.CancelledError:
             raise
@@ -408,29 +455,38 @@ class ConsoleController(QObject):
         if self._audit is None or self._closed:
             return None
 
+        from hmi.core.auth import NOBODY_REFUSED, VIEWER_REFUSED  # not needed for the first screen
+
+        message = message or (VIEWER_REFUSED if operator is not None else NOBODY_REFUSED)
+        return self._spawn(self._record_refusal(version_id, operator, message), "record-refusal")
+
+    def refuse_four_eyes(
+        self, version_id: str, first: str | None, second: str | None, refusal: str
+    ) -> asyncio.Task[str | None] | None:
+        """Records a four-eyes approval that was not sent (hmi.core.foureyes.Refusal), with both names as far as
+        known. A wrong PIN or a lockout is not recorded here: the sign-in records it. Returns the write's task."""
+        from hmi.core.foureyes import Refusal, audit_message
+
+        if self._audit is None or self._closed or refusal == Refusal.NOT_SIGNED_IN:
+            return None
+        message = audit_message(Refusal(refusal))
+        return self._spawn(self._record_refusal(version_id, first, message, second), "record-refusal")
+
+    async def _record_refusal(
+        self, version_id: str, operator: str | None, message: str, second: str | None = None
+    ) -> str | None:
+        audit = self._audit
+        assert audit is not None  # record_refusal starts this only with a trail
         snap = self.client.state.snapshot if self.client is not None else None
         target = self.client.config.target if self.client is not None else self._client_config.target
         current = snap.current.version_id if snap and snap.current else None
-        return self._spawn(self._record_refusal(target, version_id, current, operator, message), "record-refusal")
-
-    async def _record_refusal(
-        self, target: str, version_id: str, current: str | None, operator: str | None, message: str | None = None
-    ) -> str | None:
-        from hmi.core.auth import NOBODY_REFUSED, VIEWER_REFUSED  # not needed for the first screen
-
-        audit = self._audit
-        assert audit is not None  # record_refusal starts this only with a trail
+        extra: dict[str, Any] = {"second_operator": second} if second else {}
 
         def write() -> str:
             record_id: str = audit.begin(
-                target=target, version_id=version_id, current_version=current, operator=operator
+                target=target, version_id=version_id, current_version=current, operator=operator, **extra
             )
-            audit.complete(
-                record_id,
-                outcome=AuditOutcome.REFUSED_LOCALLY,
-                code=None,
-                message=message or (VIEWER_REFUSED if operator is not None else NOBODY_REFUSED),
-            )
+            audit.complete(record_id, outcome=AuditOutcome.REFUSED_LOCALLY, code=None, message=message)
             return record_id
 
         try:
@@ -484,6 +540,27 @@ class ConsoleController(QObject):
         self._pin_check = self._spawn(self.sign_in(name, pin), "pin-check")
         return self._pin_check
 
+    def check_second_pin(self, name: str, pin: str) -> asyncio.Task[SignInResult] | None:
+        """Starts checking the four-eyes second operator's PIN (`SignIn.verify_async`, off the GUI thread): the
+        signed-in (first) operator stays signed in. None while another check runs or after close."""
+        if self.signin is None or self._closed:
+            return None
+        if self._pin_check is not None and not self._pin_check.done():
+            return None
+        self._pin_check = self._spawn(self._verify_second(name, pin), "second-pin-check")
+        return self._pin_check
+
+    async def _verify_second(self, name: str, pin: str) -> SignInResult:
+        assert self.signin is not None  # check_second_pin checked
+        self._second_verified = None
+        result = await self.signin.verify_async(name, pin)
+        del pin
+        if result.ok and result.operator is not None:
+            self._second_verified = result.operator.name
+        elif result.audit_error is not None:
+            self._say_signin_audit_problem(name, result.audit_error)
+        return result
+
     async def sign_in(self, name: str, pin: str) -> SignInResult:
         """Checks a PIN off the GUI thread (`SignIn.sign_in_async`) and reports who is signed in."""
         if self.signin is None:
@@ -496,13 +573,15 @@ class ConsoleController(QObject):
         else:
             self.check_signin()  # a failed attempt by someone else does not sign the current operator out
             if result.audit_error is not None:
-                exc = result.audit_error
-                if _busy(exc):
-                    text = _("Audit trail busy: the failed sign-in of {name} is not recorded.")
-                else:
-                    text = _("The failed sign-in of {name} could not be recorded: {why}")
-                self.auditProblem.emit(text.format(name=name, why=exc))
+                self._say_signin_audit_problem(name, result.audit_error)
         return result
+
+    def _say_signin_audit_problem(self, name: str, exc: Exception) -> None:
+        if _busy(exc):
+            text = _("Audit trail busy: the failed sign-in of {name} is not recorded.")
+        else:
+            text = _("The failed sign-in of {name} could not be recorded: {why}")
+        self.auditProblem.emit(text.format(name=name, why=exc))
 
     def sign_out(self) -> None:
         if self.signin is None:
@@ -608,6 +687,10 @@ class ConsoleController(QObject):
         self.demoFinished.emit(action, True, message)
         if self.client is not None:
             await self.client.refresh()
+
+
+def _utc(wall: float | None) -> datetime | None:
+    return datetime.fromtimestamp(wall, UTC) if wall is not None else None
 
 
 def _busy(exc: BaseException) -> bool:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from hmi.core.audit import APPROVE_UPDATE, SIGNIN_OUTCOMES, AuditRecord, outcome_marker, outcome_text
+from hmi.core.foureyes import operators_text
 from hmi.core.i18n import _, format_datetime
 from hmi.core.model import DISPLAY_ID_MAX, clean_line
 from hmi.core.ports import AuditOutcome
@@ -176,7 +177,7 @@ class HistoryView(QWidget):
 def row_texts(record: AuditRecord) -> tuple[str, ...]:
     """The cells of one row: time (local), operator, version, IPC, marker, outcome words."""
     when = format_datetime(record.created_at)
-    operator = clean_line(record.operator, 40) if record.operator else "\u2014"
+    operator = operators_text(record.operator, record.second_operator, empty="\u2014")
     if record.kind == APPROVE_UPDATE:
         version = clean_line(record.version_id, DISPLAY_ID_MAX) or _("(no version id)")
         if record.current_version:

@@ -48,6 +48,7 @@ HOLD_SECONDS = 1.5
 # could send megabytes; laying that out would freeze the screen).
 SHEET_ID_LIMIT = 500
 CHECKING_PIN = N_("Checking the PIN…")
+WHO_IS_APPROVING = N_("Who is approving? Tap your name, then type your PIN.")
 
 
 def visible_id(version_id: str) -> str:
@@ -146,6 +147,8 @@ class SheetStep(enum.StrEnum):
     CLOSED = ""
     SIGNIN = "signin"
     CONFIRM = "confirm"
+    SECOND_SIGNIN = "second-signin"  # four-eyes: the second operator signs in
+    SECOND_CONFIRM = "second-confirm"  # four-eyes: the second operator holds to confirm
 
 
 class ConfirmSheet(Overlay):
@@ -162,6 +165,9 @@ class ConfirmSheet(Overlay):
     pinSubmitted = Signal(str, str)  # (operator name, PIN): handed straight to the sign-in check
     operatorChosen = Signal(str)
     switchRequested = Signal()  # "Change operator" on the confirmation step
+    # Four-eyes (`enable_four_eyes`): the first hold (ApprovalIntent) and the second hold; the flow decides.
+    firstConfirmed = Signal(object)
+    secondHeld = Signal()
 
     def __init__(self, parent: QWidget, *, hold_seconds: float = HOLD_SECONDS) -> None:
         super().__init__(parent, "sheetCard")
@@ -178,6 +184,8 @@ class ConfirmSheet(Overlay):
         self._selected: str | None = None
         self._generation = 0  # counts what the sheet has shown (see `generation`)
         self._checking = False
+        self._four_eyes = False  # the first hold hands over to a second operator (hmi.ui.foureyes_flow)
+        self._second_stage = False
 
         card = QVBoxLayout(self.card)
         card.setContentsMargins(24, 16, 24, 16)
@@ -353,6 +361,8 @@ class ConfirmSheet(Overlay):
         self.confirm_button.setText(_("Hold to install"))
         self.confirm_button.setAccessibleName(_("Hold to install {v}").format(v=version.display_id))
         self.confirm_button.rearm()
+        self._second_stage = False
+        self.switch_button.show()
         self._show_page(self.confirm_page)
         self.operator_row.hide()
         self._sync_hint()
@@ -369,9 +379,10 @@ class ConfirmSheet(Overlay):
         """SIGNIN while the operator signs in, CONFIRM while the hold-to-install shows, CLOSED when closed."""
         if not self.isVisible():
             return SheetStep.CLOSED
-        if self.signin_page is not None and self.signin_page.isVisibleTo(self):
-            return SheetStep.SIGNIN
-        return SheetStep.CONFIRM
+        signin = self.signin_page is not None and self.signin_page.isVisibleTo(self)
+        if self._second_stage:
+            return SheetStep.SECOND_SIGNIN if signin else SheetStep.SECOND_CONFIRM
+        return SheetStep.SIGNIN if signin else SheetStep.CONFIRM
 
     @property
     def selected_name(self) -> str | None:
@@ -432,8 +443,9 @@ class ConfirmSheet(Overlay):
         self.signin_title.setObjectName("signInTitle")
         self.signin_countdown = ElideLabel("", mode=Qt.TextElideMode.ElideRight)
         self.signin_countdown.setProperty("muted", True)
-        caption = WrapLabel(_("Who is approving? Tap your name, then type your PIN."))
+        caption = WrapLabel(_(WHO_IS_APPROVING))
         caption.setProperty("role", "caption")
+        self.signin_caption = caption
         self.picker_area = QScrollArea()
         self.picker_area.setObjectName("operatorPicker")
         self.picker_area.setWidgetResizable(True)
@@ -477,7 +489,48 @@ class ConfirmSheet(Overlay):
         self._generation += 1
         self.set_checking(False)
         self.confirm_button.rearm()
+        self._second_stage = False
         self.signin_title.setText(_("Sign in to install {v}").format(v=self._version.display_id))
+        self.signin_caption.setText(_(WHO_IS_APPROVING))
+        self._enter_signin(names, message, selected)
+
+    def show_second_signin(self, names: list[str], *, title: str, caption: str, counts_from: float) -> None:
+        """Four-eyes: the sign-in step again, for the second operator (`title` names the version). The sheet's
+        time limit now counts from `counts_from`, the first confirmation."""
+        if self.signin_page is None or self.pad is None or self._version is None:
+            return
+        self._generation += 1
+        self.set_checking(False)
+        self.confirm_button.rearm()
+        self._second_stage = True
+        self.opened_at = counts_from
+        self.signin_title.setText(title)
+        self.signin_caption.setText(caption)
+        self._enter_signin(names, "", None)
+
+    def show_second_confirm(self, operator_text: str) -> None:
+        """Four-eyes: the second operator's hold (no "Change operator": Cancel starts over)."""
+        self.show_confirm(operator_text)
+        self._second_stage = True
+        self.switch_button.hide()
+        self.confirm_button.setText(_("Hold to confirm"))
+
+    def finish(self, intent: ApprovalIntent) -> None:
+        """Four-eyes: both confirmed; the sheet closes and hands on the intent (the window checks it again)."""
+        if not self.isVisible():
+            return
+        self.hide()
+        self.confirmed.emit(intent)
+
+    def enable_four_eyes(self) -> None:
+        self._four_eyes = True
+
+    @property
+    def four_eyes(self) -> bool:
+        return self._four_eyes
+
+    def _enter_signin(self, names: list[str], message: str, selected: str | None) -> None:
+        assert self.pad is not None and self.signin_page is not None  # the callers checked
         if list(self._picker) != names:
             self._build_picker(names)
         self._show_page(self.signin_page)
@@ -500,6 +553,9 @@ class ConfirmSheet(Overlay):
             self.pad.clear()
             self.pad.set_message("")
         self.confirm_button.rearm()
+        self._second_stage = False
+        self.switch_button.show()
+        self.confirm_button.setText(_("Hold to install"))
         self._show_page(self.confirm_page)
         self.operator_label.setText(operator_text or "")
         self.operator_row.setVisible(operator_text is not None)
@@ -623,6 +679,7 @@ class ConfirmSheet(Overlay):
             pad.clear()
             pad.set_message("")
             self._selected = None
+        self._second_stage = False
         super().hideEvent(event)
 
     # -- internals ---------------------------------------------------------------------------------------
@@ -633,6 +690,12 @@ class ConfirmSheet(Overlay):
     def _held(self) -> None:
         version = self._version
         if version is None or not self.isVisible():
+            return
+        if self._four_eyes:  # the flow shows the second step, or closes the sheet with the intent (`finish`)
+            if self._second_stage:
+                self.secondHeld.emit()
+            else:
+                self.firstConfirmed.emit(ApprovalIntent(version.version_id, self.opened_at, self._is_retry))
             return
         self.hide()
         self.confirmed.emit(ApprovalIntent(version.version_id, self.opened_at, self._is_retry))

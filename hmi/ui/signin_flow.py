@@ -31,6 +31,8 @@ from hmi.ui.presenter import (
 )
 from hmi.ui.sheet import ConfirmSheet, SheetStep
 
+_SECOND = (SheetStep.SECOND_SIGNIN, SheetStep.SECOND_CONFIRM)
+
 
 class SignInChange(enum.StrEnum):
     """Why the signed-in operator changed (as hmi.ui.controller reports it through `signinChanged`)."""
@@ -84,7 +86,7 @@ class SignInFlow(QObject):
         sheet.enable_signin()
         sheet.pinSubmitted.connect(self._on_pin)
         sheet.operatorChosen.connect(lambda _name: self.refresh_lock())
-        sheet.switchRequested.connect(lambda: self.enter_signin())
+        sheet.switchRequested.connect(lambda: None if self._second_step() else self.enter_signin())
         self.operator: OperatorLike | None = port.current_operator()
         self._checking: asyncio.Future[SignInResultLike] | None = None
 
@@ -107,7 +109,7 @@ class SignInFlow(QObject):
             else:
                 text = _("{name} signed out.").format(name=name)
             self.noted.emit(text)
-            if self._sheet.step == SheetStep.CONFIRM:  # the hold-to-install belongs to whoever signed in
+            if self._sheet.step in (SheetStep.CONFIRM, *_SECOND):  # the hold belongs to whoever signed in
                 self.enter_signin(text + " " + _("Sign in again to install."))
         self.operatorChanged.emit(operator)
 
@@ -137,9 +139,13 @@ class SignInFlow(QObject):
         """A PIN check is under way."""
         return self._checking is not None
 
+    def _second_step(self) -> bool:
+        """The four-eyes second operator's step (hmi.ui.foureyes_flow owns it)."""
+        return self._sheet.step in _SECOND
+
     def _on_pin(self, name: str, pin: str) -> None:
         version = self._sheet.version
-        if version is None or self._checking is not None:  # one check at a time: further presses are ignored
+        if version is None or self._checking is not None or self._second_step():  # one check at a time
             return
         check = self._port.check_pin(name, pin)
         del pin  # not kept anywhere

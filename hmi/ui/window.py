@@ -46,6 +46,7 @@ from hmi.ui.version_panel import VersionPanel
 if TYPE_CHECKING:
     from hmi.core.audit import AuditRecord
     from hmi.core.windows import WindowRules
+    from hmi.ui.foureyes_flow import FourEyesFlow
 
 WIDE_MIN = (1180, 700)  # from this size on, notes and timeline are shown together instead of in tabs
 
@@ -94,6 +95,7 @@ class ConsoleWindow(QMainWindow):
         self._closing_ok = not kiosk
         self._signin: SignInFlow | None = None
         self._windows: WindowRules | None = None  # maintenance windows (set_window_rules); None: any time
+        self._four_eyes: FourEyesFlow | None = None
 
         self.setWindowTitle(_("IPC Update Console") + (f" — {_(DEMO_TITLE)}" if demo else ""))
         self.setStyleSheet(theme.stylesheet())
@@ -284,6 +286,22 @@ class ConsoleWindow(QMainWindow):
         self.status_bar.set_operator(flow.operator)
         self.kiosk_guard.watch_activity()
 
+    def enable_four_eyes(self, flow: FourEyesFlow) -> None:
+        """Four-eyes approval: `flow` owns the sheet's second-operator step; its refusals are said here."""
+        self._four_eyes = flow
+        flow.noted.connect(lambda text: self._note(TimelineKind.APPROVAL, text, Severity.NORMAL))
+        flow.closed.connect(self._four_eyes_closed)
+
+    def _four_eyes_closed(self, text: str) -> None:
+        self._focus_main()
+        self._desk = present.with_notice(self._desk, "info", text, self._state)
+        self._note(TimelineKind.APPROVAL, text, Severity.ATTENTION)
+        self._render()
+
+    @property
+    def four_eyes(self) -> FourEyesFlow | None:
+        return self._four_eyes
+
     def _on_operator(self, operator: OperatorLike | None) -> None:
         self.status_bar.set_operator(operator)
         self._render()
@@ -452,6 +470,8 @@ class ConsoleWindow(QMainWindow):
     def _check_sheet(self, state: ClientState | None, now: float, window_closed: str | None = None) -> None:
         """An open confirmation that went stale, or whose maintenance window closed, closes and says why (nothing
         was sent; a hold that ends before this tick is refused by the controller, which records it)."""
+        if self._four_eyes is not None and self._four_eyes.check(state, now) is not None:
+            return  # closed by the four-eyes rule, said through `closed`
         closed = self.sheet.check(state, now, self._sheet_timeout)
         if not closed and window_closed and self.sheet.isVisible():
             self.sheet.dismiss()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,9 +60,11 @@ async def live_console(
     windows: list | None = None,
     signin: Any = None,
     audit: Any = None,
+    approval: Any = None,
     **build: Any,
 ) -> AsyncIterator[Live]:
-    """`signin` (a SignInConfig) turns sign-in on; `audit` is an open AuditStore; `build` goes to build_console."""
+    """`signin` (a SignInConfig) turns sign-in on; `audit` is an open AuditStore; `approval` an ApprovalConfig
+    (with sign-in only: four-eyes); `build` goes to build_console."""
     from hmi.app import build_console
     from hmi.core.config import AppConfig
     from hmi.mock.server import start_mock
@@ -73,6 +75,8 @@ async def live_console(
     if signin is not None:
         audit_path = audit.path if audit is not None else Path("unused-audit.sqlite3")
         config = AppConfig(client=config, config_file=None, audit_path=audit_path, signin=signin)
+        if approval is not None:
+            config = replace(config, approval=approval)
     window, controller = build_console(config, hold_seconds=hold, audit=audit, **build)
     if windows is not None:
         windows.append(window)
