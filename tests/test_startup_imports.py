@@ -2,7 +2,8 @@
 
 A subprocess runs `ipc-hmi gui --target … --screenshot` (the panel's path, drawn once) and reports sys.modules:
 - nothing the first screen does not need is loaded: sign-in (hmi.core.auth, with sign-in off), uuid and
-  platform (only for the first audit record), the html package (its entity table);
+  platform (only for the first audit record), the html package (its entity table), importlib.resources
+  (the icons folder is found through the import system);
 - grpc, protobuf and the snapshot model are loaded before PySide6, whose feature switch reads the source of
   every module imported after it (sys.modules keeps insertion order).
 """
@@ -40,7 +41,7 @@ def test_the_panel_path_loads_only_what_the_first_screen_needs(tmp_path: Path) -
     assert report["code"] == 0 and (tmp_path / "shot.png").is_file()
     modules: list[str] = report["modules"]
     assert "hmi.ui.window" in modules and "hmi.core.audit" in modules  # it did build the console and its trail
-    for name in ("hmi.core.auth", "uuid", "platform", "html", "html.entities", "hmi.mock"):
+    for name in ("hmi.core.auth", "uuid", "platform", "html", "html.entities", "hmi.mock", "importlib.resources"):
         assert name not in modules, name
     first_qt = modules.index("PySide6")
     for name in ("grpc", "google.protobuf", "hmi.core.client", "hmi.core.model", "hmi.ui.presenter", "sqlite3"):
