@@ -25,7 +25,7 @@ from hmi.core.foureyes import (
     same_person,
     second_refusal,
 )
-from hmi.core.i18n import _
+from hmi.core.i18n import N_, _
 from hmi.core.model import CONFIRMATION_TTL, ApprovalIntent, ClientState, clean_line
 from hmi.ui.presenter import NAME_MAX
 from hmi.ui.sheet import ConfirmSheet, SheetStep
@@ -42,6 +42,7 @@ class FourEyesPort(Protocol):
 
 
 _SECOND_STEPS = (SheetStep.SECOND_SIGNIN, SheetStep.SECOND_CONFIRM)
+ANOTHER_OPERATOR = N_("Another operator, please.")
 
 
 def _name(name: str) -> str:
@@ -130,9 +131,7 @@ class FourEyesFlow(QObject):
         self._sheet.show_second_signin(
             list(self._port.operator_names),
             title=_("Second operator: sign in to confirm {v}").format(v=self._shown()),
-            caption=_("{name} confirmed first. A different operator taps their name and types the PIN.").format(
-                name=_name(first.operator)
-            ),
+            caption=self._caption(),
             counts_from=first.at,
         )
         self._sheet.set_remaining(self.remaining(self._clock()))
@@ -146,12 +145,21 @@ class FourEyesFlow(QObject):
         assert pad is not None
         if same_person(first.operator, name):
             pad.setEnabled(False)
-            pad.set_message(self._text(Refusal.SAME_OPERATOR, first.operator))
+            pad.set_message(_(ANOTHER_OPERATOR))
+            self._sheet.signin_caption.setText(
+                _("{name} confirmed first. A different operator must confirm.").format(name=_name(first.operator))
+            )
             if not self._refused_same:
                 self._refused_same = True
                 self.refused.emit(first.version_id, first.operator, first.operator, Refusal.SAME_OPERATOR)
             return
+        self._sheet.signin_caption.setText(self._caption())
         self.refresh_lock()
+
+    def _caption(self) -> str:
+        first = self.first
+        name = _name(first.operator) if first is not None else ""
+        return _("{name} confirmed first. Tap another name.").format(name=name)
 
     def _on_switch(self) -> None:
         if self.first is not None and self._sheet.step == SheetStep.SECOND_CONFIRM:
@@ -186,23 +194,22 @@ class FourEyesFlow(QObject):
         result = done.result()
         pad = self._sheet.pad
         assert pad is not None
-        if not result.ok:
+        if not result.ok:  # the pad says why in the sign-in's words; the caption says what it means here
             if self._port.locked_seconds(name) > 0:
-                text = _("{name} is locked out: {why} Another operator can confirm.").format(
-                    name=_name(name), why=result.message
-                )
-                self._sheet.set_locked(text)
+                self._sheet.set_locked(result.message)
+                caption = _("{name} is locked out. Another operator can confirm.")
             else:
-                pad.set_message(
-                    _("{why}. {name} is not confirmed as the second operator.").format(
-                        why=result.message.rstrip("."), name=_name(name)
-                    )
-                )
+                pad.set_message(result.message)
+                caption = _("{name} is not confirmed as the second operator.")
+            self._sheet.signin_caption.setText(caption.format(name=_name(name)))
             return
         operator = result.operator
         assert operator is not None
         if not operator.may_approve:
-            pad.set_message(self._text(Refusal.VIEWER, operator.name))
+            pad.set_message(_(ANOTHER_OPERATOR))
+            self._sheet.signin_caption.setText(
+                _("{name} is a viewer and cannot confirm.").format(name=_name(operator.name))
+            )
             self.refused.emit(first.version_id, first.operator, operator.name, Refusal.VIEWER)
             return
         self._second, self._second_wall = operator.name, None

@@ -82,7 +82,7 @@ def test_two_operators_approve_and_both_names_and_times_are_in_the_one_record(al
             await first_confirms(live)
             # The second step names the same version and shows the time left, counted from the first hold.
             assert sheet.signin_title.text() == "Second operator: sign in to confirm 1.5.0"
-            assert "anna confirmed first" in sheet.signin_caption.text()
+            assert sheet.signin_caption.text() == "anna confirmed first. Tap another name."
             assert sheet.signin_countdown.text().startswith("Closes in ")
             assert live.approvals == []  # the first hold alone sends nothing
             tap(sheet.operator_button("bert"))
@@ -120,16 +120,16 @@ def test_the_same_person_twice_and_a_viewer_are_refused_recorded_and_said(aloop,
             sheet = live.window.sheet
             await first_confirms(live)
             tap(sheet.operator_button("anna"))
-            same = "anna already confirmed 1.5.0. A different operator must confirm it second. Nothing was sent."
-            assert sheet.pad.message() == same and not sheet.pad.isEnabled()
+            assert sheet.pad.message() == "Another operator, please." and not sheet.pad.isEnabled()
+            assert sheet.signin_caption.text() == "anna confirmed first. A different operator must confirm."
             [record] = await refusal_recorded(store, Refusal.SAME_OPERATOR)
             assert (record.operator, record.second_operator, record.outcome) == ("anna", "anna", "refused-locally")
             tap(sheet.operator_button("vera"))
             assert sheet.pad.isEnabled()
             await type_pin(sheet, PINS["vera"])
             assert sheet.step == "second-signin"
-            viewer = "vera is a viewer; a viewer cannot be the second operator. Nothing was sent."
-            assert sheet.pad.message() == viewer
+            assert sheet.pad.message() == "Another operator, please."
+            assert sheet.signin_caption.text() == "vera is a viewer and cannot confirm."
             [record] = await refusal_recorded(store, Refusal.VIEWER)
             assert (record.operator, record.second_operator, record.outcome) == ("anna", "vera", "refused-locally")
             assert live.controller.current_operator().name == "anna"  # vera's right PIN signed nobody in
@@ -153,14 +153,14 @@ def test_a_wrong_pin_and_a_locked_out_second_operator_send_nothing(aloop, window
             await first_confirms(live)
             tap(sheet.operator_button("bert"))
             await type_pin(sheet, WRONG)
-            assert sheet.pad.message() == "Wrong PIN, 4 tries left. bert is not confirmed as the second operator."
+            assert sheet.pad.message() == "Wrong PIN, 4 tries left"
+            assert sheet.signin_caption.text() == "bert is not confirmed as the second operator."
             assert sheet.step == "second-signin"
             for _ in range(4):
                 await until(sheet.pad.isEnabled, 5, "the keypad")
                 await type_pin(sheet, WRONG)
-            assert sheet.pad.message() == (
-                "bert is locked out: Wrong PIN. Locked for 60 s Another operator can confirm."
-            ), sheet.pad.message()
+            assert sheet.pad.message() == "Wrong PIN. Locked for 60 s", sheet.pad.message()
+            assert sheet.signin_caption.text() == "bert is locked out. Another operator can confirm."
             assert not sheet.pad.isEnabled()
             failed = [r for r in store.records(kind=SIGNIN_FAILED) if r.operator == "bert"]
             assert [r.outcome for r in failed].count("wrong-pin") == 4 and failed[0].outcome == "locked-out"

@@ -34,10 +34,10 @@ def store(tmp_path):
 CONTROLLERS: dict = {}  # window -> its controller (build_console returns both; the window does not hold it)
 
 
-def make(qapp, windows, store, size):
+def make(qapp, windows, store, size, *, require_two: bool = False):
     from hmi.app import build_console
     from hmi.core.auth import hash_pin
-    from hmi.core.config import AppConfig, ClientConfig, OperatorEntry, SignInConfig
+    from hmi.core.config import AppConfig, ApprovalConfig, ClientConfig, OperatorEntry, SignInConfig
 
     operators = tuple(
         OperatorEntry(name, role, hash_pin(PINS.get(name, "2468"), **CHEAP))
@@ -48,6 +48,7 @@ def make(qapp, windows, store, size):
         config_file=None,
         audit_path=store.path,
         signin=SignInConfig(enabled=True, idle_timeout=120, operators=operators),
+        approval=ApprovalConfig(require_two=require_two),
     )
     window, controller = build_console(config, audit=store, clock=FakeClock(1000.0), demo=False)
     windows.append(window)
