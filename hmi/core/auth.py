@@ -249,8 +249,9 @@ class SignIn:
     def idle_timeout(self) -> float:
         return self._idle_timeout
 
-    def sign_in(self, name: str, pin: str) -> SignInResult:
-        """Checks the PIN; on success this operator is signed in (replacing whoever was).
+    def sign_in(self, name: str, pin: str, *, session: bool = True) -> SignInResult:
+        """Checks the PIN; on success this operator is signed in (replacing whoever was). With `session=False`
+        (see `verify`) nobody is signed in or out.
 
         Blocks for the scrypt check (about 60 ms) and, for a refusal, the audit write: fine for the CLI.
         The console uses `sign_in_async`."""
@@ -258,10 +259,10 @@ class SignIn:
         checked = self._precheck(name)
         if isinstance(checked, SignInResult):
             return self._refuse(checked, operator=name if name in self._entries else None)
-        result = self._conclude(checked, verify_pin(pin, checked.pin_hash or ""))
+        result = self._conclude(checked, verify_pin(pin, checked.pin_hash or ""), session=session)
         return result if result.ok else self._refuse(result, operator=name)
 
-    async def sign_in_async(self, name: str, pin: str) -> SignInResult:
+    async def sign_in_async(self, name: str, pin: str, *, session: bool = True) -> SignInResult:
         """The same as `sign_in`, with its slow steps on a worker thread (`asyncio.to_thread`): the scrypt
         check (`hashlib.scrypt` releases the GIL, so the event loop keeps turning) and the audit record of a
         refusal (SQLite may wait for another writer). The sign-in state itself changes only on the caller's
@@ -272,7 +273,7 @@ class SignIn:
             refused = checked
         else:
             matches = await asyncio.to_thread(verify_pin, pin, checked.pin_hash or "")
-            refused = self._conclude(checked, matches)
+            refused = self._conclude(checked, matches, session=session)
             if refused.ok:
                 return refused
         operator = name if name in self._entries else None
@@ -282,26 +283,11 @@ class SignIn:
         """Checks `name`'s PIN like `sign_in` (the same lockout and failure records) without signing anyone in
         or out: the four-eyes second operator. On success `operator` says who; the session is untouched.
         Blocks for the scrypt check: fine for the CLI. The console uses `verify_async`."""
-        name = str(name).strip()
-        checked = self._precheck(name)
-        if isinstance(checked, SignInResult):
-            return self._refuse(checked, operator=name if name in self._entries else None)
-        result = self._conclude(checked, verify_pin(pin, checked.pin_hash or ""), session=False)
-        return result if result.ok else self._refuse(result, operator=name)
+        return self.sign_in(name, pin, session=False)
 
     async def verify_async(self, name: str, pin: str) -> SignInResult:
         """`verify` with the scrypt check and the failure record on a worker thread (as `sign_in_async`)."""
-        name = str(name).strip()
-        checked = self._precheck(name)
-        if isinstance(checked, SignInResult):
-            refused = checked
-        else:
-            matches = await asyncio.to_thread(verify_pin, pin, checked.pin_hash or "")
-            refused = self._conclude(checked, matches, session=False)
-            if refused.ok:
-                return refused
-        operator = name if name in self._entries else None
-        return await asyncio.to_thread(self._refuse, refused, operator=operator)
+        return await self.sign_in_async(name, pin, session=False)
 
     def _precheck(self, name: str) -> SignInResult | _Entry:
         """The entry whose PIN hash to check, or why not (unknown name, locked out, no valid hash)."""
