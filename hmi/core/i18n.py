@@ -14,7 +14,6 @@ hmi.ui.language, which follows `set_language` through `on_change`.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import gettext
 import math
@@ -287,19 +286,6 @@ def read_saved(folder: Path) -> tuple[str | None, str | None]:
 def save_choice(folder: Path, lang: str) -> None:
     """Writes the panel's choice atomically (a crash leaves the old file or the new one, never half of one).
     Raises OSError; slow disks: call it off the GUI thread."""
-    import json
-    import os
-    import tempfile
+    from hmi.core.atomic import write_json
 
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".panel-", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fp:
-            json.dump({"language": lang}, fp)
-            fp.flush()
-            os.fsync(fp.fileno())
-        os.replace(tmp, folder / PANEL_FILE)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_json(folder / PANEL_FILE, {"language": lang}, prefix=".panel-")

@@ -13,14 +13,11 @@ shelved; a broken file is ignored with one log warning.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import enum
 import json
 import logging
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,15 +196,6 @@ def read_shelf(path: Path, target: str, now: float) -> Shelf | None:
 
 def write_shelf(path: Path, shelf: Shelf | None) -> None:
     """Saves `shelf` (None: nothing shelved) atomically. Raises OSError; call it off the GUI thread."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".shelf-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fp:
-            json.dump(shelf.to_json() if shelf is not None else None, fp)
-            fp.flush()
-            os.fsync(fp.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    from hmi.core.atomic import write_json
+
+    write_json(path, shelf.to_json() if shelf is not None else None, prefix=".shelf-")
