@@ -21,3 +21,21 @@ for _var, _sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"), ("X
     os.environ[_var] = os.path.join(_SANDBOX, _sub)
 for _var in [v for v in os.environ if v.startswith("IPC_HMI_")]:
     del os.environ[_var]
+
+
+import pytest  # noqa: E402  (after the environment above, which Qt reads at import)
+
+
+@pytest.fixture
+def berlin_then_english(monkeypatch):
+    """Local time is Europe/Berlin for the test (dates near midnight, DST); English again afterwards."""
+    import time
+
+    from hmi.core import i18n
+
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    yield
+    i18n.set_language("en")
+    monkeypatch.undo()
+    time.tzset()

@@ -15,15 +15,7 @@ from hypothesis import strategies as st
 from hmi.core import i18n
 from hmi.core.audit import AuditStore, record_to_json
 
-
-@pytest.fixture(autouse=True)
-def berlin_then_english(monkeypatch):
-    monkeypatch.setenv("TZ", "Europe/Berlin")
-    time.tzset()
-    yield
-    i18n.set_language("en")
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("berlin_then_english")  # tests/conftest.py
 
 
 WALL = dt.datetime(2026, 12, 2, 23, 59, 52, tzinfo=dt.UTC).timestamp() - 3600  # 23:59:52 in Berlin (CET)

@@ -4,7 +4,6 @@ midnight passes, and a language switch gives every row the new language and date
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import pytest
 
@@ -19,14 +18,7 @@ from .states import client_state, info
 BEFORE = dt.datetime(2026, 12, 2, 22, 59, 52, tzinfo=dt.UTC).timestamp()  # 23:59:52 in Berlin
 
 
-@pytest.fixture(autouse=True)
-def berlin(monkeypatch):
-    monkeypatch.setenv("TZ", "Europe/Berlin")
-    time.tzset()
-    yield
-    i18n.set_language("en")
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("berlin_then_english")  # tests/conftest.py
 
 
 def rows(pane: NotesPane) -> list[str]:
