@@ -76,8 +76,7 @@ def build_console(
     """
 
     from hmi.ui.controller import ConsoleController
-    from hmi.ui.sheet import HOLD_SECONDS, SHEET_TIMEOUT
-    from hmi.ui.signin_flow import SignInFlow
+    from hmi.ui.overlay import HOLD_SECONDS, SHEET_TIMEOUT
     from hmi.ui.window import ConsoleWindow
 
     app = qt_app()
@@ -146,6 +145,8 @@ def build_console(
         window.ticked.connect(controller.check_signin)
         window.signOutRequested.connect(controller.sign_out)
         window.viewerRefused.connect(controller.refuse_locally)
+        from hmi.ui.signin_flow import SignInFlow  # and with it the sheet: sign-in is a step of it
+
         flow = SignInFlow(window.sheet, controller, parent=window)
         controller.signinChanged.connect(flow.set_operator)
         window.enable_signin(flow)

@@ -131,7 +131,7 @@ def rerender_console(window: QWidget) -> None:
     """After a switch: the console draws its current state again, and an open history fills its table again
     (table cells are not widgets the walk reaches; the records are already loaded, nothing is read)."""
     window._render()  # type: ignore[attr-defined]
-    history = getattr(window, "history_sheet", None)
+    history = getattr(window, "_history_sheet", None)  # only if built: one built later is in the new language
     view = getattr(history, "view", None)
     if view is not None:
         view._apply_columns()

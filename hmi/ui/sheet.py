@@ -9,8 +9,8 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QHideEvent, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QShowEvent
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QHideEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 
 from hmi.core.i18n import N_, _
 from hmi.core.model import (
-    CONFIRMATION_TTL,
     DISPLAY_ID_MAX,
     ApprovalIntent,
     ClientState,
@@ -35,6 +34,7 @@ from hmi.core.model import (
     spelled_out,
 )
 from hmi.ui import theme
+from hmi.ui.overlay import HOLD_SECONDS, Overlay
 from hmi.ui.presenter import NO_NOTES, sheet_verdict
 from hmi.ui.widgets import ElideButton, ElideLabel, HoldButton, IconLabel, NotesView, WrapLabel
 
@@ -42,8 +42,6 @@ if TYPE_CHECKING:
     from hmi.core.audit import AuditRecord
     from hmi.ui.pin_pad import PinPad
 
-SHEET_TIMEOUT = CONFIRMATION_TTL
-HOLD_SECONDS = 1.5
 # A version id longer than this is shown up to here, with a sentence saying so (a hostile IPC
 # could send megabytes; laying that out would freeze the screen).
 SHEET_ID_LIMIT = 500
@@ -55,77 +53,6 @@ def visible_id(version_id: str) -> str:
     """The exact id with every invisible or control character spelled out as ⟨U+XXXX⟩: the core's
     `spelled_out`, the same form the terminal shows, here over the whole id (the sheet bounds it itself)."""
     return spelled_out(version_id, limit=len(version_id))
-
-
-class Overlay(QFrame):
-    """Covers the whole parent window with a scrim and centres a card on it. `visibilityChanged`
-    lets the window make it modal (the screen behind takes no focus, keys or taps while it shows)."""
-
-    visibilityChanged = Signal(bool)
-
-    def __init__(self, parent: QWidget, card_name: str, max_width: int = 1000, *, fill_height: bool = True) -> None:
-        super().__init__(parent)
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, False)
-        self.card = QFrame(self)
-        self.card.setObjectName(card_name)
-        self._max_width = max_width
-        outer = QHBoxLayout(self)
-        outer.setContentsMargins(12, 12, 12, 12)
-        outer.addStretch(1)
-        if fill_height:
-            outer.addWidget(self.card, 100)
-        else:  # a short question: centred, as tall as it needs
-            column = QVBoxLayout()
-            column.addStretch(1)
-            column.addWidget(self.card)
-            column.addStretch(1)
-            outer.addLayout(column, 100)
-        outer.addStretch(1)
-        self.card.setMaximumWidth(max_width)
-        self.hide()
-        parent.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.parent() and event.type() == QEvent.Type.Resize:
-            self.setGeometry(self._window_rect())
-        return False
-
-    def _window_rect(self) -> QRect:
-        parent = self.parentWidget()
-        return parent.rect() if parent is not None else self.rect()
-
-    def open(self) -> None:
-        self.setGeometry(self._window_rect())
-        self.show()
-        self.raise_()
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        self.visibilityChanged.emit(True)
-
-    def hideEvent(self, event: QHideEvent) -> None:
-        super().hideEvent(event)
-        self.visibilityChanged.emit(False)
-
-    def escape(self) -> None:
-        """What Esc does: close. A sheet whose closing means more (cancelling an approval) overrides it."""
-        self.hide()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Escape:
-            self.escape()
-            event.accept()
-            return
-        super().keyPressEvent(event)
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        scrim = QColor(theme.SCRIM)
-        scrim.setAlphaF(0.55)
-        painter.fillRect(self.rect(), scrim)
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        event.accept()  # taps on the scrim do not reach the screen underneath
 
 
 class NameButton(ElideButton):

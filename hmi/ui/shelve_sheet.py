@@ -39,8 +39,8 @@ from hmi.core.shelve import (
 from hmi.core.view import Headline, Severity
 from hmi.ui import presenter as present
 from hmi.ui import theme
+from hmi.ui.overlay import Overlay
 from hmi.ui.presenter import OperatorLike, TimelineKind
-from hmi.ui.sheet import Overlay
 from hmi.ui.widgets import WrapLabel
 
 log = logging.getLogger(__name__)
@@ -169,13 +169,16 @@ class Shelving(QObject):
 
     Attributes:
         shelf: the shelf kept now, or None (it may be kept but not in force, e.g. while the data is not live).
-        row, sheet: the row under Install and the chooser.
+        row, sheet: the row under Install and the chooser (built at its first open; `built_sheet` is None
+            until then).
 
     Signals:
         changed: the shelf changed or the chooser closed: the window renders again.
+        sheetBuilt(ShelveSheet): the chooser was just built (the window makes it modal).
     """
 
     changed = Signal()
+    sheetBuilt = Signal(object)
 
     def __init__(
         self,
@@ -191,14 +194,27 @@ class Shelving(QObject):
         self.shelf: Shelf | None = None
         self.row = ShelveRow()
         self.row.pressed.connect(self.toggle)
-        self.sheet = ShelveSheet(window)
-        self.sheet.chosen.connect(self.choose)
+        self._window = window
+        self.built_sheet: ShelveSheet | None = None
         self._state: ClientState | None = None
         self._live = False
         self._shift_ends: tuple[str, ...] = ()
         self._tz: dt.tzinfo | None = None
         self._path: Path | None = None
         self._io: concurrent.futures.ThreadPoolExecutor | None = None
+
+    @property
+    def sheet(self) -> ShelveSheet:
+        """The chooser (`shelveSheet`), built on first use."""
+        if self.built_sheet is None:
+            self.built_sheet = ShelveSheet(self._window)
+            self.built_sheet.chosen.connect(self.choose)
+            self.sheetBuilt.emit(self.built_sheet)
+        return self.built_sheet
+
+    def hide_sheet(self) -> None:
+        if self.built_sheet is not None:
+            self.built_sheet.hide()
 
     # -- configuration ---------------------------------------------------------------------------------------
     def configure(self, shift_ends: Sequence[str], timezone: str | None) -> None:
@@ -250,8 +266,8 @@ class Shelving(QObject):
         why = ended(self.shelf, snap, wall)
         if why is not None:
             self._end(why)
-        sheet = self.sheet
-        if sheet.isVisible():
+        sheet = self.built_sheet
+        if sheet is not None and sheet.isVisible():
             offered = snap.offered if snap is not None else None
             gone = not live or not shelvable(snap) or offered is None or offered.version_id != sheet.version_id
             if gone or wall - sheet.opened_wall >= CHOOSER_TIMEOUT or wall < sheet.opened_wall:
@@ -270,7 +286,7 @@ class Shelving(QObject):
 
     def open(self) -> bool:
         snap = self._state.snapshot if self._state else None
-        if not self._live or not shelvable(snap) or self.sheet.isVisible():
+        if not self._live or not shelvable(snap) or (self.built_sheet is not None and self.built_sheet.isVisible()):
             return False
         assert snap is not None and snap.offered is not None
         shift = self.shift_end()

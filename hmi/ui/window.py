@@ -35,10 +35,9 @@ from hmi.ui.demo import DEMO_TITLE, DemoDrawer
 from hmi.ui.headline import ApprovalsOffBanner, HeadlineCard
 from hmi.ui.kiosk import KioskGuard
 from hmi.ui.notes_pane import NotesPane
+from hmi.ui.overlay import HOLD_SECONDS, SHEET_TIMEOUT, Overlay
 from hmi.ui.presenter import OperatorLike, TimelineKind
-from hmi.ui.sheet import HOLD_SECONDS, SHEET_TIMEOUT, ConfirmSheet, ExitSheet, HistorySheet
 from hmi.ui.shelve_sheet import Shelving
-from hmi.ui.signin_flow import SignInFlow
 from hmi.ui.status_bar import StatusBar
 from hmi.ui.timeline import TimelineRecorder
 from hmi.ui.version_panel import VersionPanel
@@ -47,6 +46,8 @@ if TYPE_CHECKING:
     from hmi.core.audit import AuditRecord
     from hmi.core.windows import WindowRules
     from hmi.ui.foureyes_flow import FourEyesFlow
+    from hmi.ui.sheet import ConfirmSheet, ExitSheet, HistorySheet
+    from hmi.ui.signin_flow import SignInFlow
 
 WIDE_MIN = (1180, 700)  # from this size on, notes and timeline are shown together instead of in tabs
 
@@ -54,6 +55,11 @@ WIDE_MIN = (1180, 700)  # from this size on, notes and timeline are shown togeth
 class ConsoleWindow(QMainWindow):
     """The console. Children: status_bar, headline_card, approvals_off_banner, version_panel, notes_pane,
     sheet (and history_sheet, exit_sheet, demo_drawer).
+
+    The overlays (`sheet`, `exit_sheet`, `history_sheet`, the shelving chooser) are built on first use, when
+    one of these properties is first read: the first screen never shows them, and building them with the
+    window cost about 25 ms before the first frame (docs/benchmarks.md, "Building on first use"). Code that
+    only asks whether one is open uses `_open(...)`, which builds nothing.
 
     Signals:
         approveRequested(ApprovalIntent): a confirmed approval (never a Qt string: ids arrive byte for byte).
@@ -140,17 +146,14 @@ class ConsoleWindow(QMainWindow):
         body.addLayout(content, 1)
         root.addLayout(body, 1)
 
-        self.sheet = ConfirmSheet(self, hold_seconds=hold_seconds)
-        self.sheet.confirmed.connect(self._on_confirmed)
-        self.sheet.cancelled.connect(self._render)
-        self.sheet.cancelled.connect(self._focus_main)
-        self.sheet.visibilityChanged.connect(self._overlay_changed)
-        self.exit_sheet = ExitSheet(self)  # the kiosk's "Close the console?"
-        self.exit_sheet.accepted.connect(self._really_close)
-        self.exit_sheet.visibilityChanged.connect(self._overlay_changed)
-        self.shelving.sheet.visibilityChanged.connect(self._overlay_changed)
-        self.shelving.sheet.visibilityChanged.connect(self._history_shown)  # focus back to the screen on close
-        self.history_sheet: HistorySheet | None = None  # with an audit trail only (enable_history)
+        self._hold_seconds = hold_seconds
+        self._sheet: ConfirmSheet | None = None  # built on first use: the `sheet` property
+        self._compact = False  # the sheet's small-panel layout, kept for when it is built
+        self._unrecorded = False
+        self._exit_sheet: ExitSheet | None = None  # the kiosk's "Close the console?" (`exit_sheet`)
+        self._history_source: str | None = None  # set by enable_history: there is an audit trail to show
+        self._history_sheet: HistorySheet | None = None
+        self.shelving.sheetBuilt.connect(self._shelve_sheet_built)
         self.demo_drawer: DemoDrawer | None = None
         if demo:
             self.demo_drawer = DemoDrawer(self, self.status_bar)
@@ -182,6 +185,59 @@ class ConsoleWindow(QMainWindow):
         bind("Ctrl+H", self.open_history)
         bind("Ctrl+L", self.remind_later)
 
+    # -- the overlays, built on first use ---------------------------------------------------------------------
+    @property
+    def sheet(self) -> ConfirmSheet:
+        """The confirmation sheet (`confirmSheet`)."""
+        if self._sheet is None:
+            from hmi.ui.sheet import ConfirmSheet
+
+            sheet = ConfirmSheet(self, hold_seconds=self._hold_seconds)
+            sheet.confirmed.connect(self._on_confirmed)
+            sheet.cancelled.connect(self._render)
+            sheet.cancelled.connect(self._focus_main)
+            sheet.visibilityChanged.connect(self._overlay_changed)
+            sheet.set_compact(self._compact)
+            sheet.set_unrecorded(self._unrecorded)
+            self._sheet = sheet
+        return self._sheet
+
+    @property
+    def exit_sheet(self) -> ExitSheet:
+        """The kiosk's "Close the console?" (`exitSheet`)."""
+        if self._exit_sheet is None:
+            from hmi.ui.sheet import ExitSheet
+
+            self._exit_sheet = ExitSheet(self)
+            self._exit_sheet.accepted.connect(self._really_close)
+            self._exit_sheet.visibilityChanged.connect(self._overlay_changed)
+        return self._exit_sheet
+
+    @property
+    def history_sheet(self) -> HistorySheet | None:
+        """The approval history (`historySheet`); None without an audit trail (before enable_history)."""
+        if self._history_sheet is None and self._history_source is not None:
+            from hmi.ui.sheet import HistorySheet
+
+            self._history_sheet = HistorySheet(self, source=self._history_source)
+            self._history_sheet.visibilityChanged.connect(self._overlay_changed)
+            self._history_sheet.visibilityChanged.connect(self._history_shown)
+        return self._history_sheet
+
+    def _shelve_sheet_built(self, sheet: Overlay) -> None:
+        sheet.visibilityChanged.connect(self._overlay_changed)
+        sheet.visibilityChanged.connect(self._history_shown)  # focus back to the screen on close
+
+    @staticmethod
+    def _open(overlay: Overlay | None) -> bool:
+        """Whether an overlay is built and showing (builds nothing)."""
+        return overlay is not None and overlay.isVisible()
+
+    def built_overlays(self) -> list[Overlay]:
+        """The overlays built so far (a language switch re-texts only these; the others are built in it)."""
+        built = (self._sheet, self._exit_sheet, self._history_sheet, self.shelving.built_sheet)
+        return [o for o in built if o is not None]
+
     # -- layout ----------------------------------------------------------------------------------------------
     def _apply_layout_mode(self) -> None:
         wide = self.width() >= WIDE_MIN[0] and self.height() >= WIDE_MIN[1]
@@ -199,7 +255,9 @@ class ConsoleWindow(QMainWindow):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.status_bar.fit(self.width(), self.width() >= WIDE_MIN[0])
-        self.sheet.set_compact(self.height() < 600)
+        self._compact = self.height() < 600
+        if self._sheet is not None:
+            self._sheet.set_compact(self._compact)
         self._apply_layout_mode()
 
     # -- inputs from the controller -------------------------------------------------------------------------
@@ -226,7 +284,7 @@ class ConsoleWindow(QMainWindow):
     def show_approval_result(self, result: ApprovalResult) -> None:
         """Shows an ApprovalResult (also the controller's local refusals) in plain words."""
         self._said(present.approval_finished(self._desk, result, self._state))
-        if self.history_sheet is not None and self.history_sheet.isVisible():
+        if self._open(self._history_sheet):
             self.historyRequested.emit()
 
     def _said(self, said: present.Said) -> None:
@@ -266,7 +324,9 @@ class ConsoleWindow(QMainWindow):
 
     def set_unrecorded(self, unrecorded: bool) -> None:
         """--no-audit: approvals go out without a record; the sheet and the timeline say so."""
-        self.sheet.set_unrecorded(unrecorded)
+        self._unrecorded = unrecorded
+        if self._sheet is not None:
+            self._sheet.set_unrecorded(unrecorded)
         if unrecorded:
             self._note(TimelineKind.APPROVAL, _(present.UNRECORDED), Severity.DEGRADED)
 
@@ -313,37 +373,37 @@ class ConsoleWindow(QMainWindow):
 
     def enable_history(self, source: str = "") -> None:
         """Shows the History button; `source` names the audit trail in the view's caption."""
-        self.history_sheet = HistorySheet(self, source=source)
-        self.history_sheet.visibilityChanged.connect(self._overlay_changed)
-        self.history_sheet.visibilityChanged.connect(self._history_shown)
+        self._history_source = source  # the sheet and its table are built at the first open
         self.status_bar.enable_history()
 
     def open_history(self) -> bool:
-        if self.history_sheet is None or self.sheet.isVisible() or self.exit_sheet.isVisible():
+        if self._history_source is None or self._open(self._sheet) or self._open(self._exit_sheet):
             return False
-        self.shelving.sheet.hide()
-        self.history_sheet.open()
+        self.shelving.hide_sheet()
+        history = self.history_sheet
+        assert history is not None  # there is a source
+        history.open()
         self.historyRequested.emit()
         return True
 
     def show_history(self, records: Sequence[AuditRecord], error: str = "") -> None:
-        if self.history_sheet is not None:
-            self.history_sheet.set_records(list(records), error)
+        if self._history_sheet is not None:  # records come only after an open, which built it
+            self._history_sheet.set_records(list(records), error)
 
     # -- intents ---------------------------------------------------------------------------------------------
     def open_confirmation(self) -> bool:
         """Opens the confirmation sheet for the offered version, when the core allows approval now."""
         now, state = self._clock(), self._state
         verdict = present.opening(
-            self._desk, state, now, sheet_open=self.sheet.isVisible(), closed=self.window_closed()
+            self._desk, state, now, sheet_open=self._open(self._sheet), closed=self.window_closed()
         )
-        if verdict.closes_history and self.history_sheet is not None:
-            self.history_sheet.hide()
+        if verdict.closes_history and self._history_sheet is not None:
+            self._history_sheet.hide()
         if verdict.gate is None or verdict.gate.version is None or state is None:
             self.show_message("info", verdict.notice)
             return False
         current = version_text(state.snapshot, "current")
-        self.shelving.sheet.hide()
+        self.shelving.hide_sheet()
         self.sheet.present(verdict.gate.version, current, is_retry=verdict.gate.is_retry, opened_at=now)
         self.sheet.set_remaining(self._sheet_timeout)
         if self._signin is not None:
@@ -363,8 +423,7 @@ class ConsoleWindow(QMainWindow):
 
     def remind_later(self) -> None:
         """Ctrl+L: the "Remind me later" chooser, or "Remind me now" while the reminder is shelved."""
-        others = self.sheet.isVisible() or self.exit_sheet.isVisible()
-        if others or (self.history_sheet is not None and self.history_sheet.isVisible()):
+        if self._open(self._sheet) or self._open(self._exit_sheet) or self._open(self._history_sheet):
             return
         self.shelving.toggle()
 
@@ -383,8 +442,7 @@ class ConsoleWindow(QMainWindow):
 
     # -- overlays, quitting, screenshots ---------------------------------------------------------------------
     def _overlay_changed(self, _visible: bool = False) -> None:
-        modal = self.sheet.isVisible() or self.exit_sheet.isVisible() or self.shelving.sheet.isVisible()
-        modal = modal or (self.history_sheet is not None and self.history_sheet.isVisible())
+        modal = any(o.isVisible() for o in self.built_overlays())
         self.centralWidget().setEnabled(not modal)  # type: ignore[union-attr]  # set in __init__
         if self.demo_drawer is not None:
             self.demo_drawer.setEnabled(not modal)
@@ -401,7 +459,8 @@ class ConsoleWindow(QMainWindow):
     def request_quit(self) -> None:
         self.kiosk_guard.corner_timer.stop()
         if self._kiosk:
-            self.sheet.dismiss()
+            if self._sheet is not None:
+                self._sheet.dismiss()
             self.exit_sheet.open()
         else:
             self.close()
@@ -450,7 +509,7 @@ class ConsoleWindow(QMainWindow):
             state,
             now,
             target=self._target,
-            sheet_open=self.sheet.isVisible(),
+            sheet_open=self._open(self._sheet),
             signin=signin is not None,
             operator=signin.operator if signin else None,
             restart_grace=self._restart_grace,
@@ -472,14 +531,17 @@ class ConsoleWindow(QMainWindow):
         was sent; a hold that ends before this tick is refused by the controller, which records it)."""
         if self._four_eyes is not None and self._four_eyes.check(state, now) is not None:
             return  # closed by the four-eyes rule, said through `closed`
-        closed = self.sheet.check(state, now, self._sheet_timeout)
-        if not closed and window_closed and self.sheet.isVisible():
-            self.sheet.dismiss()
+        sheet = self._sheet
+        if sheet is None:  # never opened: nothing to close
+            return
+        closed = sheet.check(state, now, self._sheet_timeout)
+        if not closed and window_closed and sheet.isVisible():
+            sheet.dismiss()
             closed = present.window_closed_verdict(window_closed)
         if closed:
             self._desk = present.with_notice(self._desk, "info", closed, state)
             self._note(TimelineKind.APPROVAL, closed, Severity.ATTENTION)
-        elif self.sheet.isVisible() and self._signin is not None:
+        elif sheet.isVisible() and self._signin is not None:
             self._signin.refresh_lock()
 
     # -- notices and timeline ------------------------------------------------------------------------------
