@@ -22,14 +22,15 @@ import argparse
 import asyncio
 import contextlib
 import os
+import re
 import shutil
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hmi.core import i18n
 from hmi.core.config import AppConfig, ClientConfig
@@ -226,10 +227,8 @@ def main(args: argparse.Namespace) -> int:
     if not getattr(args, "no_audit", False):
         import hmi.core.audit  # noqa: F401
 
-    # isort: split
+    _import_qt()
     import qasync
-
-    _skip_feature_scans()
 
     no_audit = bool(getattr(args, "no_audit", False))
     if no_audit and config.signin.enabled:
@@ -285,6 +284,73 @@ def main(args: argparse.Namespace) -> int:
             with contextlib.suppress(Exception):
                 loop.close()
         trail.close()  # also when building the window failed: --demo's temporary trail never stays behind
+
+
+def _import_qt() -> None:
+    """Imports qasync, and with it PySide6, the cheap way (issue 13): regular expressions that shiboken's support
+    package compiles while it loads are compiled at their first use, and the modules loaded so far are noted in
+    PySide's feature table (`_skip_feature_scans`)."""
+    with _regexes_compiled_on_first_use("shibokensupport."):
+        import qasync  # noqa: F401
+
+    _skip_feature_scans()
+
+
+class _LazyPattern:
+    """A regular expression compiled when it is first used: its methods (`split`, `finditer`, …) can be looked up
+    and kept without compiling it, the way shibokensupport keeps them at import."""
+
+    __slots__ = ("_args", "_compiled")
+
+    def __init__(self, pattern: str, flags: int) -> None:
+        self._args = (pattern, flags)
+        self._compiled: re.Pattern[str] | None = None
+
+    def _pattern(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = _compile_now(*self._args)
+        return self._compiled
+
+    def __getattr__(self, name: str) -> Any:
+        member = getattr(re.Pattern, name, None)
+        if member is None:  # not a pattern's (`__isabstractmethod__`, asked by a class body's ABCMeta)
+            raise AttributeError(name)
+        if name.startswith("_") or not callable(member):
+            return getattr(self._pattern(), name)  # pattern, flags, groups: compile now
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return getattr(self._pattern(), name)(*args, **kwargs)
+
+        return call
+
+
+_compile_now = re.compile
+
+
+@contextlib.contextmanager
+def _regexes_compiled_on_first_use(prefix: str) -> Iterator[None]:
+    """While the block runs, `re.compile` called from a module whose name starts with `prefix` returns a
+    `_LazyPattern`; everything else compiles as usual.
+
+    Why: loading PySide6 runs shiboken's support package (shibokensupport, embedded in the library), which
+    compiles three large regular expressions at import time, two of them for its .pyi stub generator, which a
+    running program never uses, and one for parsing signatures, which it uses only to explain a wrong call.
+    Compiling them costs about 18 ms of a 0.2 s start (`-X importtime`, docs/benchmarks.md); a bare PySide6
+    window pays that too. If shibokensupport changes, the worst case is that a pattern is compiled at its first
+    use instead, which is what `re` does with any pattern it has not cached.
+    """
+
+    def compile_for(pattern: Any, flags: int = 0) -> Any:
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if isinstance(caller, str) and caller.startswith(prefix) and isinstance(pattern, str):
+            return _LazyPattern(pattern, int(flags))
+        return _compile_now(pattern, flags)
+
+    re.compile = compile_for
+    try:
+        yield
+    finally:
+        re.compile = _compile_now
 
 
 def _skip_feature_scans() -> None:

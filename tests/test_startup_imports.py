@@ -5,16 +5,27 @@ A subprocess runs `ipc-hmi gui --target … --screenshot` (the panel's path, dra
   platform (only for the first audit record), the html package (its entity table), importlib.resources
   (the icons folder is found through the import system);
 - grpc, protobuf and the snapshot model are loaded before PySide6, whose feature switch reads the source of
-  every module imported after it (sys.modules keeps insertion order).
+  every module imported after it (sys.modules keeps insertion order);
+- the sheets (confirmation, sign-in, PIN pad, history) are not imported: they are built at their first open.
+
+And the regular expressions shiboken's support package compiles while PySide6 loads are compiled at their first
+use (`hmi.app._regexes_compiled_on_first_use`): a lazy pattern behaves as the compiled one (property test), PySide
+still explains a wrong call with its signatures, and nothing else is made lazy.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hmi.app import _LazyPattern, _regexes_compiled_on_first_use
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,8 +52,60 @@ def test_the_panel_path_loads_only_what_the_first_screen_needs(tmp_path: Path) -
     assert report["code"] == 0 and (tmp_path / "shot.png").is_file()
     modules: list[str] = report["modules"]
     assert "hmi.ui.window" in modules and "hmi.core.audit" in modules  # it did build the console and its trail
-    for name in ("hmi.core.auth", "uuid", "platform", "html", "html.entities", "hmi.mock", "importlib.resources"):
+    never = ("hmi.core.auth", "uuid", "platform", "html", "html.entities", "hmi.mock", "importlib.resources")
+    sheets = ("hmi.ui.sheet", "hmi.ui.signin_flow", "hmi.ui.pin_pad", "hmi.ui.history_view", "hmi.ui.foureyes_flow")
+    for name in never + sheets:
         assert name not in modules, name
     first_qt = modules.index("PySide6")
     for name in ("grpc", "google.protobuf", "hmi.core.client", "hmi.core.model", "hmi.ui.presenter", "sqlite3"):
         assert modules.index(name) < first_qt, name
+
+
+PATTERNS = [r"\d+", r"(a|b)+c?", r"\s*,\s*", r"(?P<k>\w+)=(?P<v>[^;]*)", r"^\[.*\]$", r"x*", r"(?i)ab"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(PATTERNS), st.sampled_from([0, re.MULTILINE, re.VERBOSE]), st.text("ab1, =;[]xX\n", max_size=30))
+def test_a_lazy_pattern_answers_as_the_compiled_one(pattern: str, flags: int, text: str) -> None:
+    lazy, real = _LazyPattern(pattern, flags), re.compile(pattern, flags)
+    split, finditer = lazy.split, lazy.finditer  # looked up and kept before the first use, as shiboken does
+    assert lazy._compiled is None
+    assert split(text) == real.split(text)
+    assert [m.span() for m in finditer(text)] == [m.span() for m in real.finditer(text)]
+    assert lazy.sub("-", text) == real.sub("-", text) and lazy.findall(text) == real.findall(text)
+    assert (lazy.pattern, lazy.flags, lazy.groups) == (real.pattern, real.flags, real.groups)
+    assert lazy._compiled is real  # compiled once, and by re's own cache the same object
+    assert not hasattr(lazy, "__isabstractmethod__")  # what a class body's ABCMeta asks, without compiling
+
+
+def test_only_the_named_package_gets_lazy_patterns() -> None:
+    with _regexes_compiled_on_first_use("shibokensupport."):
+        mine = re.compile(r"\d+")
+        theirs = eval('re.compile(r"\\d+")', {"__name__": "shibokensupport.signature.parser", "re": re})
+    assert isinstance(mine, re.Pattern) and isinstance(theirs, _LazyPattern)
+    assert re.compile(r"\d").match("1")  # put back afterwards
+
+
+QT_SCRIPT = """
+import sys
+import hmi.app
+hmi.app._import_qt()
+from PySide6.QtWidgets import QApplication, QLabel
+app = QApplication([])
+parser = sys.modules["shibokensupport.signature.parser"].arglistParser._finditer
+stub = sys.modules["shibokensupport.signature.lib.pyi_generator"].Formatter.__dict__["brace_searcher"]
+lazy_before = type(stub).__name__ == "_LazyPattern" and stub._compiled is None and "_LazyPattern" in repr(parser)
+try:
+    QLabel().setText(5)
+except TypeError as exc:
+    print(lazy_before, "Supported signatures" in str(exc) and "setText(arg__1: str" in str(exc))
+"""
+
+
+def test_pyside_loads_with_lazy_patterns_and_still_explains_a_wrong_call() -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run(
+        [sys.executable, "-c", QT_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-1500:]
+    assert done.stdout.split() == ["True", "True"]

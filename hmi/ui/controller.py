@@ -41,8 +41,13 @@ from hmi.core.errors import describe
 from hmi.core.i18n import _
 from hmi.core.model import CONFIRMATION_TTL, ApprovalIntent, ClientState, approval_gate, display_id
 from hmi.core.ports import AuditOutcome
-from hmi.ui.presenter import CONFIRMATION_TOO_OLD, SIGN_IN_TO_APPROVE, VIEWERS_CANNOT_APPROVE, not_sent
-from hmi.ui.signin_flow import SignInChange
+from hmi.ui.presenter import (
+    CONFIRMATION_TOO_OLD,
+    SIGN_IN_TO_APPROVE,
+    VIEWERS_CANNOT_APPROVE,
+    SignInChange,
+    not_sent,
+)
 
 if TYPE_CHECKING:
     from hmi.core.audit import AuditStore

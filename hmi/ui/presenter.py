@@ -51,6 +51,14 @@ class TimelineKind(enum.StrEnum):
     SHELVE = "shelve"  # the offer's reminder shelved or back (issue 15; never in the audit trail)
 
 
+class SignInChange(enum.StrEnum):
+    """Why the signed-in operator changed (as hmi.ui.controller reports it through `signinChanged`)."""
+
+    SIGNED_IN = "signed-in"
+    SIGNED_OUT = "signed-out"
+    IDLE = "idle"
+
+
 class OperatorLike(Protocol):
     """What the screen reads of a signed-in operator (hmi.core.auth.Operator)."""
 

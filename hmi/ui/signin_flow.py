@@ -13,7 +13,6 @@ PIN signs that operator in, a wrong one counts towards the lockout).
 from __future__ import annotations
 
 import asyncio
-import enum
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -23,6 +22,7 @@ from hmi.core.i18n import _
 from hmi.ui.presenter import (
     VIEWERS_CANNOT_APPROVE,
     OperatorLike,
+    SignInChange,
     approving_as_text,
     idle_text,
     operator_name,
@@ -32,14 +32,6 @@ from hmi.ui.presenter import (
 from hmi.ui.sheet import ConfirmSheet, SheetStep
 
 _SECOND = (SheetStep.SECOND_SIGNIN, SheetStep.SECOND_CONFIRM)
-
-
-class SignInChange(enum.StrEnum):
-    """Why the signed-in operator changed (as hmi.ui.controller reports it through `signinChanged`)."""
-
-    SIGNED_IN = "signed-in"
-    SIGNED_OUT = "signed-out"
-    IDLE = "idle"
 
 
 class SignInResultLike(Protocol):
