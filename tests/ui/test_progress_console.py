@@ -84,3 +84,41 @@ def test_the_slow_step_demo_shows_the_estimate_the_range_then_the_warning(aloop,
         await controller.aclose()
 
     run(aloop, body(), 60)
+
+
+def test_the_first_poll_does_not_wait_for_the_step_history(aloop, windows, tmp_path: Path, monkeypatch) -> None:
+    """The step history opens in the worker thread while the first poll is out: with an opening slowed to 0.5 s,
+    the first data is shown before it is open, and the state of that moment is fed to the recorder once it is."""
+    import threading
+
+    opened = threading.Event()
+    real_open = StepHistory.open
+
+    def slow_open(path: Path) -> StepHistory:
+        assert threading.current_thread() is not threading.main_thread()  # never on the GUI thread
+        opened.wait(0.5)  # released by the test as soon as the first data is on screen (or after 0.5 s)
+        return real_open(path)
+
+    monkeypatch.setattr(StepHistory, "open", staticmethod(slow_open))
+
+    async def body() -> None:
+        mock = await start_mock(scenario="slow-step", speed=50)
+        config = ClientConfig(target=mock.address, poll_interval=0.05, deadline=1.0)
+        try:
+            window, controller = build_console(config, steps_path=tmp_path / "steps.sqlite3")
+            windows.append(window)
+            first_data: list[bool] = []
+            controller.firstData.connect(lambda: first_data.append(controller.recorder is None))
+            shown: list[object] = []
+            controller.progressChanged.connect(shown.append)
+            starting = aloop.create_task(controller.start())
+            await until(lambda: bool(first_data), 10, "the first data")
+            assert first_data == [True]  # shown while the step history was still opening
+            opened.set()
+            await starting
+            assert controller.recorder is not None and shown  # the latest state went to the recorder at once
+            await controller.aclose()
+        finally:
+            await mock.stop(grace=None)
+
+    run(aloop, body(), 30)
