@@ -54,6 +54,7 @@ def test_the_panel_path_loads_only_what_the_first_screen_needs(tmp_path: Path) -
     assert "hmi.ui.window" in modules and "hmi.core.audit" in modules  # it did build the console and its trail
     never = ("hmi.core.auth", "uuid", "platform", "html", "html.entities", "hmi.mock", "importlib.resources")
     sheets = ("hmi.ui.sheet", "hmi.ui.signin_flow", "hmi.ui.pin_pad", "hmi.ui.history_view", "hmi.ui.foureyes_flow")
+    sheets += ("hmi.ui.demo",)  # the demo drawer: only with --demo
     for name in never + sheets:
         assert name not in modules, name
     first_qt = modules.index("PySide6")

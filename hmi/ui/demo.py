@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWi
 
 from hmi.core.i18n import N_, _
 from hmi.ui import theme
+from hmi.ui.presenter import DEMO_TITLE
 from hmi.ui.widgets import IconLabel, WrapLabel
 
 # Intent names the controller understands, with their button captions.
@@ -21,7 +22,6 @@ ACTIONS: tuple[tuple[str, str], ...] = (
     ("power-loss", N_("Cut power (power loss)")),
     ("reset", N_("Reset the simulation")),
 )
-DEMO_TITLE = N_("DEMO — simulated IPC")
 
 
 class DemoDrawer(QFrame):

@@ -35,6 +35,9 @@ SENTENCE_ID_KEEP = 22  # characters kept on each side of the "…"
 NAME_MAX = 40  # an operator's name on screen
 
 
+DEMO_TITLE = N_("DEMO — simulated IPC")  # the window title and the demo drawer
+
+
 class TimelineKind(enum.StrEnum):
     """What a timeline entry is about (its icon follows from kind and severity)."""
 

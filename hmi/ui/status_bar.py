@@ -11,8 +11,7 @@ from hmi.core.i18n import _
 from hmi.core.model import ClientState, Health
 from hmi.core.view import connection_text
 from hmi.ui import theme
-from hmi.ui.demo import DEMO_TITLE
-from hmi.ui.presenter import OperatorLike, signed_in_text
+from hmi.ui.presenter import DEMO_TITLE, OperatorLike, signed_in_text
 from hmi.ui.widgets import ElideButton, ElideLabel, IconLabel, WrapLabel, plain_tooltip
 
 _HEALTH_ICON = {Health.ONLINE: "live", Health.STALE: "stale", Health.OFFLINE: "offline"}

@@ -31,12 +31,11 @@ from hmi.core.progress import DEFAULT_RESTART_GRACE, Estimate
 from hmi.core.view import Severity, version_text
 from hmi.ui import presenter as present
 from hmi.ui import theme
-from hmi.ui.demo import DEMO_TITLE, DemoDrawer
 from hmi.ui.headline import ApprovalsOffBanner, HeadlineCard
 from hmi.ui.kiosk import KioskGuard
 from hmi.ui.notes_pane import NotesPane
 from hmi.ui.overlay import HOLD_SECONDS, SHEET_TIMEOUT, Overlay
-from hmi.ui.presenter import OperatorLike, TimelineKind
+from hmi.ui.presenter import DEMO_TITLE, OperatorLike, TimelineKind
 from hmi.ui.shelve_sheet import Shelving
 from hmi.ui.status_bar import StatusBar
 from hmi.ui.timeline import TimelineRecorder
@@ -45,6 +44,7 @@ from hmi.ui.version_panel import VersionPanel
 if TYPE_CHECKING:
     from hmi.core.audit import AuditRecord
     from hmi.core.windows import WindowRules
+    from hmi.ui.demo import DemoDrawer
     from hmi.ui.foureyes_flow import FourEyesFlow
     from hmi.ui.sheet import ConfirmSheet, ExitSheet, HistorySheet
     from hmi.ui.signin_flow import SignInFlow
@@ -156,6 +156,8 @@ class ConsoleWindow(QMainWindow):
         self.shelving.sheetBuilt.connect(self._shelve_sheet_built)
         self.demo_drawer: DemoDrawer | None = None
         if demo:
+            from hmi.ui.demo import DemoDrawer  # only with --demo
+
             self.demo_drawer = DemoDrawer(self, self.status_bar)
             self.demo_drawer.actionRequested.connect(self.demoAction)
             self.status_bar.demoToggled.connect(self.demo_drawer.toggle)
