@@ -28,3 +28,14 @@ def test_gui_help_sections_are_not_mixed(capsys: pytest.CaptureFixture[str]) -> 
             assert not re.search(r"(keyboard|audit trail|kiosk mode|examples):$", line), line
     assert headings == ["keyboard:", "audit trail:", "kiosk mode:", "examples:"]
     assert "Ctrl+Q       quit (in kiosk mode: asks first)" in epilog
+
+
+@pytest.mark.parametrize("command", ["gui", "report"])
+def test_no_help_paragraph_runs_on_unwrapped(command: str, capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
+    """Texts printed as they are (the epilog, a group's description) are wrapped by hand; none runs past 100 columns
+    (the progress group's description once did, at 150)."""
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit):
+        cli.main([command, "--help"])
+    long = [line for line in capsys.readouterr().out.splitlines() if len(line) > 100]
+    assert long == []

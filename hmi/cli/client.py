@@ -38,7 +38,18 @@ PROMPT_TTL = 60.0  # = hmi.core.model.CONFIRMATION_TTL, the confirmation sheet's
 
 REPORT_EXIT_CODES_HELP = EXIT_CODES_HELP = exit_codes_help()
 
-ENV_HELP = "environment:\n" + "\n".join(f"  {name:<24} {text}" for name, text in ENVIRONMENT.items())
+
+def _env_line(name: str, text: str) -> str:
+    """One variable of the `environment:` section, wrapped at 79 columns under its text (printed as it is)."""
+    import textwrap
+
+    indent = " " * 27
+    if len(name) > 24:  # a long name takes a line of its own
+        return f"  {name}\n" + textwrap.fill(text, 79, initial_indent=indent, subsequent_indent=indent)
+    return textwrap.fill(text, 79, initial_indent=f"  {name:<24} ", subsequent_indent=indent)
+
+
+ENV_HELP = "environment:\n" + "\n".join(_env_line(name, text) for name, text in ENVIRONMENT.items())
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -255,7 +255,8 @@ def add_progress_arguments(parser: argparse.ArgumentParser) -> None:
     """The [progress] flags, for the subcommands that follow a running update (gui, report)."""
     group = parser.add_argument_group(
         "progress",
-        "When a step counts as stuck, and how long the IPC may restart mid-update "
+        # Two lines: `gui --help` prints group descriptions as they are (RawDescriptionHelpFormatter, for its epilog).
+        "When a step counts as stuck, and how long the IPC may restart mid-update\n"
         "(IPC_HMI_STUCK_FACTOR, …, or the config file's [progress] table).",
     )
     group.add_argument(
