@@ -9,6 +9,8 @@ order, medians of N runs each:
   same way. Time from spawning to the line each prints once its PNG is written; peak RSS from wait4.
   Goals: at most 1.8× the time, 1.5× the peak RSS.
 - demo: `python -m hmi --demo --screenshot F` (embedded mock), the same way. Goals: 2.0× and 1.7×.
+- floor: a script with no console code that does the least the panel's path must (Qt, qasync, grpc.aio, one
+  ReportUpdateInfo, one label, its PNG): how much of the target ratio is left for the console itself.
 - sigterm: `python -m hmi gui --target ADDR` runs until it has shown data (READY=1 over $NOTIFY_SOCKET, then
   1.5 s), then gets SIGTERM; the time until the process has exited (it closes the window, its client and the
   audit trail). A bare qasync window that exits on SIGTERM through the loop's add_signal_handler is measured
@@ -82,6 +84,41 @@ async def main():
                 s.close()
                 notified = True
             await asyncio.wait([stop], timeout=1.0)
+
+
+loop.run_until_complete(main())
+"""
+
+
+# The least a console on the panel's path must do before its first data is on screen, with no console code: Qt,
+# qasync, grpc.aio and the generated stub, one ReportUpdateInfo, one label showing the state, its PNG written.
+# Not a goal of its own: it tells how much of the ratio is left for the console itself (docs/benchmarks.md).
+FLOOR_TARGET = """\
+import asyncio
+import sys
+
+import grpc.aio
+
+from hmi.pb.intrinsic_proto.inversion.v1 import inversion_pb2 as pb
+from hmi.pb.intrinsic_proto.inversion.v1 import inversion_pb2_grpc as pb_grpc
+
+import qasync
+from PySide6.QtWidgets import QApplication, QLabel
+
+app = QApplication(sys.argv[:1])
+loop = qasync.QEventLoop(app)
+asyncio.set_event_loop(loop)
+
+
+async def main():
+    async with grpc.aio.insecure_channel(sys.argv[2]) as channel:
+        info = await pb_grpc.IpcUpdaterStub(channel).ReportUpdateInfo(pb.GetUpdateInfoRequest(), timeout=5)
+    label = QLabel(str(info.state))
+    label.resize(1280, 800)
+    label.show()
+    app.processEvents()
+    label.grab().save(sys.argv[1], "PNG")
+    print("shown", flush=True)
 
 
 loop.run_until_complete(main())
@@ -224,6 +261,7 @@ def main(n: int | None = None) -> dict[str, object]:
     env = _env(work)
     (work / "bare.py").write_text(BARE)
     (work / "poller.py").write_text(BARE_POLLER)
+    (work / "floor.py").write_text(FLOOR_TARGET)
     mock, address = _start_mock(env)
     notify = _Notify()
     figures: dict[str, object] = {"runs": n, "python": sys.version.split()[0], "cpus": os.cpu_count()}
@@ -233,6 +271,7 @@ def main(n: int | None = None) -> dict[str, object]:
             "target": ([*hmi, "gui", "--target", address, "--screenshot", str(work / "t.png")], "screenshot written"),
             "demo": ([*hmi, "--demo", "--screenshot", str(work / "d.png")], "screenshot written"),
             "bare": ([sys.executable, str(work / "bare.py"), str(work / "b.png")], "shown"),
+            "floor": ([sys.executable, str(work / "floor.py"), str(work / "f.png"), address], "shown"),
         }
         runs = _alternate(n, cases, env)
         for name in cases:
@@ -241,6 +280,9 @@ def main(n: int | None = None) -> dict[str, object]:
                 "peak_rss_mb_median": round(_median(runs[name], "rss_mb"), 1),
                 "shown_s_all": [round(r["shown"], 3) for r in runs[name]],
             }
+        bare_t, bare_r = _median(runs["bare"], "shown"), _median(runs["bare"], "rss_mb")
+        figures["floor_time_ratio"] = round(_median(runs["floor"], "shown") / bare_t, 2)
+        figures["floor_rss_ratio"] = round(_median(runs["floor"], "rss_mb") / bare_r, 2)
         for name, (time_goal, rss_goal) in GOALS.items():
             t = _median(runs[name], "shown") / _median(runs["bare"], "shown")
             r = _median(runs[name], "rss_mb") / _median(runs["bare"], "rss_mb")
@@ -274,7 +316,7 @@ def main(n: int | None = None) -> dict[str, object]:
         shutil.rmtree(work, ignore_errors=True)
 
     print(f"{'':8}{'to first data shown':>22}{'peak RSS':>12}   (medians of {n})")
-    for name in ("target", "demo", "bare"):
+    for name in ("target", "demo", "bare", "floor"):
         f = figures[name]
         print(f"{name:8}{f['shown_s_median']:>20.3f} s{f['peak_rss_mb_median']:>9.1f} MB")
     for name, (tg, rg) in GOALS.items():
@@ -282,6 +324,10 @@ def main(n: int | None = None) -> dict[str, object]:
             f"{name}/bare: time {figures[f'{name}_time_ratio']}x (goal <= {tg}x), "
             f"peak RSS {figures[f'{name}_rss_ratio']}x (goal <= {rg}x)"
         )
+    print(
+        f"floor (Qt + qasync + grpc.aio, one call, one label)/bare: time {figures['floor_time_ratio']}x, "
+        f"peak RSS {figures['floor_rss_ratio']}x"
+    )
     s = figures["sigterm_ms"]
     print(f"SIGTERM to exit: console {s['console_median']} ms (goal <= {SIGTERM_GOAL_MS:.0f} ms), ", end="")
     print(f"bare qasync poller {s['bare_poller_median']} ms")
