@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import re
@@ -273,6 +274,7 @@ def main(args: argparse.Namespace) -> int:
             window.resize(*args.size)
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
+        loop.set_default_executor(worker_threads())
         try:
             return int(loop.run_until_complete(_run(window, controller, args)))
         except RuntimeError as exc:
@@ -284,6 +286,19 @@ def main(args: argparse.Namespace) -> int:
             with contextlib.suppress(Exception):
                 loop.close()
         trail.close()  # also when building the window failed: --demo's temporary trail never stays behind
+
+
+# Threads for `asyncio.to_thread` (audit trail reads and writes, the PIN check, settling unknown approvals on each
+# read). qasync's own default executor starts ten QThreads at its first use, which is the first poll: ten threads,
+# each with its own stack and malloc arena, before the first screen is drawn. A ThreadPoolExecutor starts a thread
+# only when no idle one is free; four cover the most that runs at once (a trail verification, a history read, a
+# PIN check, a write).
+WORKER_THREADS = 4
+
+
+def worker_threads() -> concurrent.futures.ThreadPoolExecutor:
+    """The console loop's default executor (see WORKER_THREADS)."""
+    return concurrent.futures.ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="ipc-hmi-io")
 
 
 def _import_qt() -> None:

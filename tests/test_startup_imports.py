@@ -25,6 +25,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hmi import app
 from hmi.app import _LazyPattern, _regexes_compiled_on_first_use
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,3 +111,52 @@ def test_pyside_loads_with_lazy_patterns_and_still_explains_a_wrong_call() -> No
     )
     assert done.returncode == 0, done.stderr[-1500:]
     assert done.stdout.split() == ["True", "True"]
+
+
+THREADS_SCRIPT = """
+import json, os, sys, threading
+import hmi.app as app
+
+seen = {}
+shoot = app._screenshot
+
+
+async def count_then_shoot(window, controller, path, after):
+    seen["python"] = [t.name for t in threading.enumerate()]
+    seen["os_threads"] = len(os.listdir("/proc/self/task"))  # also grpc's own and any QThread
+    return await shoot(window, controller, path, after)
+
+
+app._screenshot = count_then_shoot
+from hmi.cli import main
+
+code = main(["gui", "--target", sys.argv[1], "--poll-interval", "0.1", "--screenshot", sys.argv[2], "--after", "1"])
+print(json.dumps({"code": code, **seen}))
+"""
+
+
+def test_the_console_runs_few_threads(tmp_path: Path) -> None:
+    """After ten reads of a live IPC (each settles unknown approvals on a worker thread), the console runs its own
+    few Python threads: not the ten QThreads qasync's default executor starts at its first use."""
+    from tests.core.fake_ipc import FakeIpc, available, start_fake
+
+    fake = start_fake(FakeIpc(info=available()))
+    try:
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "IPC_HMI_DATA_DIR": str(tmp_path / "data")}
+        done = subprocess.run(
+            [sys.executable, "-c", THREADS_SCRIPT, fake.address, str(tmp_path / "shot.png")],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        fake.stop()
+    assert done.returncode == 0, done.stderr[-1500:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["code"] == 0
+    workers = [name for name in report["python"] if name.startswith("ipc-hmi-io")]
+    assert 1 <= len(workers) <= app.WORKER_THREADS, report["python"]  # the settling ran on the console's own pool
+    assert len(report["python"]) <= 8, report["python"]
+    assert report["os_threads"] <= 14, report  # 10 here: main, the steps and io workers, grpc's poller and 6 of its own
