@@ -289,6 +289,16 @@ class ConsoleWindow(QMainWindow):
         if self._open(self._history_sheet):
             self.historyRequested.emit()
 
+    def retranslate_items(self, convert: Callable[[str], str]) -> None:
+        """A language switch (hmi.ui.language.switch): the sentences the window keeps between renders, the notice
+        under Install and why approvals are off, are said again in the new language before the re-render."""
+        desk = self._desk
+        if desk.notice is not None:
+            desk = replace(desk, notice=replace(desk.notice, text=convert(desk.notice.text)))
+        if desk.approvals_off is not None:
+            desk = replace(desk, approvals_off=convert(desk.approvals_off))
+        self._desk = desk
+
     def _said(self, said: present.Said) -> None:
         self._desk = said.desk
         self._note(TimelineKind.APPROVAL, said.line, said.severity)

@@ -14,6 +14,7 @@ import pytest
 from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
 
 from hmi.core import i18n
+from hmi.core.client import ApprovalOutcome
 from hmi.ui import language
 
 from .layout_check import SIZES, build, check_main, check_sheet, text_problems
@@ -266,4 +267,36 @@ def test_the_choice_is_saved_in_the_data_folder_and_read_at_the_next_start(qtbot
     assert i18n.choose(flag=None, environ={}, saved=i18n.read_saved(tmp_path)[0]) == ("de", "panel")
     window.status_bar.language_button.click()
     assert i18n.read_saved(tmp_path) == ("en", None)
+    window.force_close()
+
+
+@pytest.mark.parametrize("outcome", list(ApprovalOutcome))
+def test_the_notice_under_install_follows_a_switch(qtbot, outcome):
+    """The window keeps the notice it said (an approval's outcome) and why approvals are off between renders;
+    a switch says both again in the new language, and switching back gives exactly the English again."""
+    from hmi.core.client import ApprovalResult
+
+    window, _clock = build((1280, 800), "available", long=False)
+    qtbot.addWidget(window)
+    state = window.state
+    window.show_approval_result(ApprovalResult(outcome, "1.5.0", None, "", "", None, state))
+    window.set_approvals_off(
+        i18n._("The audit trail cannot be written: {path}: {reason}. Approvals are off until this is fixed.").format(
+            path="/var/lib/ipc-hmi/audit.sqlite3", reason="Permission denied"
+        )
+    )
+
+    def kept():
+        desk = window._desk
+        return (desk.notice.text if desk.notice else "", desk.approvals_off)
+
+    english = kept()
+    assert english[1] and (english[0] or outcome is ApprovalOutcome.IN_FLIGHT)  # in flight says the client's words
+    switched(window, "de")
+    german = kept()
+    assert german[1] != english[1] and "Freigaben sind gesperrt" in german[1]
+    if english[0]:
+        assert german[0] != english[0], outcome
+    switched(window, "en")
+    assert kept() == english
     window.force_close()
