@@ -184,6 +184,65 @@ def qt_app() -> QApplication:
     return QApplication([sys.argv[0] if sys.argv else "ipc-hmi"])
 
 
+def no_display(reasons: list[str]) -> str:
+    """The one sentence for a console that cannot open its window, with Qt's reasons."""
+    platform = os.environ.get("QT_QPA_PLATFORM")
+    text = (
+        _("no usable display: Qt cannot start its {platform} platform ({reason})").format(
+            platform=repr(platform), reason="; ".join(dict.fromkeys(reasons))
+        )
+        if platform
+        else _("no usable display: Qt cannot start its default platform ({reason})").format(
+            reason="; ".join(dict.fromkeys(reasons))
+        )
+    )
+    hint = _(
+        "check WAYLAND_DISPLAY or DISPLAY, or QT_QPA_PLATFORM (on a machine without a screen: "
+        "QT_QPA_PLATFORM=offscreen with --screenshot)"
+    )
+    return f"{text}; {hint}"
+
+
+def start_qt_or_exit() -> QApplication | None:
+    """The QApplication; None after one sentence on stderr when Qt has no screen; exit code 2 when Qt cannot start.
+
+    Without a usable display Qt does not raise: its platform plugin fails (no X server or Wayland compositor to
+    connect to, a missing system library, an unknown QT_QPA_PLATFORM), it logs why, then calls qFatal, which
+    aborts the process (SIGABRT, exit 134, maybe a core dump). A message handler installed only while the
+    QApplication is created keeps Qt's lines; at the fatal one it prints the sentence with Qt's reasons and
+    leaves with exit 2 (nothing is open yet: the audit trail is opened after this). A platform that starts with
+    no screen at all (linuxfb without a framebuffer) gets the same sentence. Otherwise the lines Qt logged
+    meanwhile are printed as Qt would have, and its own handler is put back.
+    """
+    from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
+
+    said: list[tuple[str, str]] = []
+
+    def reasons(fallback: str) -> list[str]:
+        return [m.strip().rstrip(".") for _c, m in said if m.strip()] or [fallback]
+
+    def handler(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
+        if kind != QtMsgType.QtFatalMsg:
+            said.append((context.category or "", message))
+            return
+        print(f"ipc-hmi: error: {no_display(reasons(message.split('.')[0]))}", file=sys.stderr)
+        sys.stderr.flush()
+        os._exit(2)
+
+    previous = qInstallMessageHandler(handler)
+    try:
+        app = qt_app()
+    finally:
+        qInstallMessageHandler(previous)
+    if app.primaryScreen() is None:
+        sentence = no_display(reasons(_("it has no screen")))
+        print(f"ipc-hmi: error: {sentence}", file=sys.stderr)
+        return None
+    for category, message in said:
+        print(f"{category}: {message}" if category and category != "default" else message, file=sys.stderr)
+    return app
+
+
 def _prepare_app(app: QApplication) -> None:
     from PySide6.QtGui import QFont
     from PySide6.QtWidgets import QToolTip
@@ -241,18 +300,12 @@ def main(args: argparse.Namespace) -> int:
         )
         return 2
 
-    app = qt_app()
+    app = start_qt_or_exit()
+    if app is None:  # said why
+        return 2
     app.setApplicationName("ipc-hmi")
     app.setApplicationDisplayName("IPC Update Console")
     app.setDesktopFileName("ipc-hmi")  # the Wayland app id and the journal name; resources/app/ipc-hmi.desktop
-    if app.primaryScreen() is None:
-        platform = os.environ.get("QT_QPA_PLATFORM") or app.platformName() or "the default"
-        print(
-            f"ipc-hmi: error: no usable display (Qt platform {platform!r} has no screen); "
-            "check WAYLAND_DISPLAY or DISPLAY, or QT_QPA_PLATFORM",
-            file=sys.stderr,
-        )
-        return 2
     app.setQuitOnLastWindowClosed(False)  # the loop below decides when to stop
     trail = open_console_audit(config, demo=args.demo, no_audit=no_audit)
     if trail.problem:
