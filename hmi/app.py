@@ -187,15 +187,12 @@ def qt_app() -> QApplication:
 def no_display(reasons: list[str]) -> str:
     """The one sentence for a console that cannot open its window, with Qt's reasons."""
     platform = os.environ.get("QT_QPA_PLATFORM")
-    text = (
-        _("no usable display: Qt cannot start its {platform} platform ({reason})").format(
-            platform=repr(platform), reason="; ".join(dict.fromkeys(reasons))
-        )
-        if platform
-        else _("no usable display: Qt cannot start its default platform ({reason})").format(
-            reason="; ".join(dict.fromkeys(reasons))
-        )
-    )
+    reason = "; ".join(dict.fromkeys(reasons))  # each of Qt's lines once, in order
+    if platform:
+        text = _("no usable display: Qt cannot start its {platform} platform ({reason})")
+    else:
+        text = _("no usable display: Qt cannot start its default platform ({reason})")
+    text = text.format(platform=repr(platform), reason=reason)
     hint = _(
         "check WAYLAND_DISPLAY or DISPLAY, or QT_QPA_PLATFORM (on a machine without a screen: "
         "QT_QPA_PLATFORM=offscreen with --screenshot)"

@@ -88,3 +88,8 @@ class Overlay(QFrame):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         event.accept()  # taps on the scrim do not reach the screen underneath
+
+
+def showing(overlay: Overlay | None) -> bool:
+    """Whether an overlay built on first use is built and showing (asking builds nothing)."""
+    return overlay is not None and overlay.isVisible()

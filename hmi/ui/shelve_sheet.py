@@ -39,7 +39,7 @@ from hmi.core.shelve import (
 from hmi.core.view import Headline, Severity
 from hmi.ui import presenter as present
 from hmi.ui import theme
-from hmi.ui.overlay import Overlay
+from hmi.ui.overlay import Overlay, showing
 from hmi.ui.presenter import OperatorLike, TimelineKind
 from hmi.ui.widgets import WrapLabel
 
@@ -286,7 +286,7 @@ class Shelving(QObject):
 
     def open(self) -> bool:
         snap = self._state.snapshot if self._state else None
-        if not self._live or not shelvable(snap) or (self.built_sheet is not None and self.built_sheet.isVisible()):
+        if not self._live or not shelvable(snap) or showing(self.built_sheet):
             return False
         assert snap is not None and snap.offered is not None
         shift = self.shift_end()

@@ -34,7 +34,7 @@ from hmi.ui import theme
 from hmi.ui.headline import ApprovalsOffBanner, HeadlineCard
 from hmi.ui.kiosk import KioskGuard
 from hmi.ui.notes_pane import NotesPane
-from hmi.ui.overlay import HOLD_SECONDS, SHEET_TIMEOUT, Overlay
+from hmi.ui.overlay import HOLD_SECONDS, SHEET_TIMEOUT, Overlay, showing
 from hmi.ui.presenter import DEMO_TITLE, OperatorLike, TimelineKind
 from hmi.ui.shelve_sheet import Shelving
 from hmi.ui.status_bar import StatusBar
@@ -59,7 +59,7 @@ class ConsoleWindow(QMainWindow):
     The overlays (`sheet`, `exit_sheet`, `history_sheet`, the shelving chooser) are built on first use, when
     one of these properties is first read: the first screen never shows them, and building them with the
     window cost about 25 ms before the first frame (docs/benchmarks.md, "Building on first use"). Code that
-    only asks whether one is open uses `_open(...)`, which builds nothing.
+    only asks whether one is open uses `showing(...)` (hmi.ui.overlay), which builds nothing.
 
     Signals:
         approveRequested(ApprovalIntent): a confirmed approval (never a Qt string: ids arrive byte for byte).
@@ -230,13 +230,8 @@ class ConsoleWindow(QMainWindow):
         sheet.visibilityChanged.connect(self._overlay_changed)
         sheet.visibilityChanged.connect(self._history_shown)  # focus back to the screen on close
 
-    @staticmethod
-    def _open(overlay: Overlay | None) -> bool:
-        """Whether an overlay is built and showing (builds nothing)."""
-        return overlay is not None and overlay.isVisible()
-
     def built_overlays(self) -> list[Overlay]:
-        """The overlays built so far (a language switch re-texts only these; the others are built in it)."""
+        """The overlays built so far (the window is modal while one of them shows)."""
         built = (self._sheet, self._exit_sheet, self._history_sheet, self.shelving.built_sheet)
         return [o for o in built if o is not None]
 
@@ -286,7 +281,7 @@ class ConsoleWindow(QMainWindow):
     def show_approval_result(self, result: ApprovalResult) -> None:
         """Shows an ApprovalResult (also the controller's local refusals) in plain words."""
         self._said(present.approval_finished(self._desk, result, self._state))
-        if self._open(self._history_sheet):
+        if showing(self._history_sheet):
             self.historyRequested.emit()
 
     def retranslate_items(self, convert: Callable[[str], str]) -> None:
@@ -389,7 +384,7 @@ class ConsoleWindow(QMainWindow):
         self.status_bar.enable_history()
 
     def open_history(self) -> bool:
-        if self._history_source is None or self._open(self._sheet) or self._open(self._exit_sheet):
+        if self._history_source is None or showing(self._sheet) or showing(self._exit_sheet):
             return False
         self.shelving.hide_sheet()
         history = self.history_sheet
@@ -406,9 +401,7 @@ class ConsoleWindow(QMainWindow):
     def open_confirmation(self) -> bool:
         """Opens the confirmation sheet for the offered version, when the core allows approval now."""
         now, state = self._clock(), self._state
-        verdict = present.opening(
-            self._desk, state, now, sheet_open=self._open(self._sheet), closed=self.window_closed()
-        )
+        verdict = present.opening(self._desk, state, now, sheet_open=showing(self._sheet), closed=self.window_closed())
         if verdict.closes_history and self._history_sheet is not None:
             self._history_sheet.hide()
         if verdict.gate is None or verdict.gate.version is None or state is None:
@@ -435,7 +428,7 @@ class ConsoleWindow(QMainWindow):
 
     def remind_later(self) -> None:
         """Ctrl+L: the "Remind me later" chooser, or "Remind me now" while the reminder is shelved."""
-        if self._open(self._sheet) or self._open(self._exit_sheet) or self._open(self._history_sheet):
+        if showing(self._sheet) or showing(self._exit_sheet) or showing(self._history_sheet):
             return
         self.shelving.toggle()
 
@@ -521,7 +514,7 @@ class ConsoleWindow(QMainWindow):
             state,
             now,
             target=self._target,
-            sheet_open=self._open(self._sheet),
+            sheet_open=showing(self._sheet),
             signin=signin is not None,
             operator=signin.operator if signin else None,
             restart_grace=self._restart_grace,
