@@ -353,10 +353,15 @@ def worker_threads() -> concurrent.futures.ThreadPoolExecutor:
 
 def _import_qt() -> None:
     """Imports qasync, and with it PySide6, the cheap way (issue 13): regular expressions that shiboken's support
-    package compiles while it loads are compiled at their first use, and the modules loaded so far are noted in
-    PySide's feature table (`_skip_feature_scans`)."""
+    package compiles while it loads are compiled at their first use, the modules loaded so far are noted in
+    PySide's feature table (`_skip_feature_scans`), and the modules loaded from then on are scanned without
+    keeping their source in memory (`_scan_without_caching`)."""
     with _regexes_compiled_on_first_use("shibokensupport."):
-        import qasync  # noqa: F401
+        import PySide6  # noqa: F401  (loads shiboken's support package, feature switch included)
+
+        _scan_without_caching()
+        _skip_feature_scans()
+        import qasync  # noqa: F401  (PySide6.QtCore, QtGui, QtWidgets)
 
     _skip_feature_scans()
 
@@ -434,6 +439,38 @@ def _skip_feature_scans() -> None:
     if isinstance(table, dict):
         for name in list(sys.modules):
             table.setdefault(name, -1)
+
+
+def _scan_without_caching() -> None:
+    """Makes PySide's feature switch look for "PySide6" in a module's source file without keeping the file.
+
+    The switch (shibokensupport/feature.py, `_mod_uses_pyside`) asks `inspect.getsource`, which leaves every
+    file it read in `linecache`, split into lines: about 140 files and 8 MB of strings on the way to the first
+    screen, kept for the life of the process (seen with tracemalloc: linecache.py was the largest owner of
+    memory at start-up). For a module loaded from a `.py` file this reads the file's bytes once and keeps
+    nothing; the answer is the same for any ASCII-compatible source encoding, which is what Python files use.
+    Anything else (a module in a zip, a source-less one) is asked the original way. Without that private
+    function (another PySide version), nothing happens.
+    """
+    feature = sys.modules.get("PySide6.support.feature")
+    original = getattr(feature, "_mod_uses_pyside", None)
+    if feature is None or not callable(original) or getattr(original, "_reads_without_caching", False):
+        return
+
+    def mod_uses_pyside(module: Any) -> bool:
+        spec = getattr(module, "__spec__", None)
+        origin = getattr(spec, "origin", None)
+        if isinstance(origin, str) and origin.endswith(".py") and getattr(spec, "has_location", False):
+            try:
+                with open(origin, "rb") as source:
+                    return b"PySide6" in source.read()
+            except OSError:
+                return False  # what inspect.getsource's OSError means to the switch: no source, no PySide
+        return bool(original(module))
+
+    mod_uses_pyside._reads_without_caching = True  # type: ignore[attr-defined]
+    mod_uses_pyside.original = original  # type: ignore[attr-defined]  # for the tests' comparison
+    setattr(feature, "_mod_uses_pyside", mod_uses_pyside)  # noqa: B010  (a module's private function)
 
 
 @dataclass

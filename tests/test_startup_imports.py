@@ -10,16 +10,21 @@ A subprocess runs `ipc-hmi gui --target … --screenshot` (the panel's path, dra
 
 And the regular expressions shiboken's support package compiles while PySide6 loads are compiled at their first
 use (`hmi.app._regexes_compiled_on_first_use`): a lazy pattern behaves as the compiled one (property test), PySide
-still explains a wrong call with its signatures, and nothing else is made lazy.
+still explains a wrong call with its signatures, and nothing else is made lazy. PySide's feature switch looks for
+"PySide6" in each module's source without leaving the file in linecache (`hmi.app._scan_without_caching`): the
+same answer as its own scan (property test over file contents), and no console source kept after start-up.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import linecache
 import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -31,10 +36,10 @@ from hmi.app import _LazyPattern, _regexes_compiled_on_first_use
 ROOT = Path(__file__).resolve().parent.parent
 
 SCRIPT = """
-import json, sys
+import json, linecache, sys
 from hmi.cli import main
 code = main(["gui", "--target", "127.0.0.1:9", "--deadline", "0.2", "--screenshot", sys.argv[1], "--after", "0"])
-print(json.dumps({"code": code, "modules": list(sys.modules)}))
+print(json.dumps({"code": code, "modules": list(sys.modules), "linecache": list(linecache.cache)}))
 """
 
 
@@ -61,6 +66,53 @@ def test_the_panel_path_loads_only_what_the_first_screen_needs(tmp_path: Path) -
     first_qt = modules.index("PySide6")
     for name in ("grpc", "google.protobuf", "hmi.core.client", "hmi.core.model", "hmi.ui.presenter", "sqlite3"):
         assert modules.index(name) < first_qt, name
+    # The feature switch read the widgets' sources without keeping them: before, 27 files (about 1 MB of
+    # strings) stayed in linecache; now only what it reads while PySide6 itself loads (shiboken6, enum).
+    kept = report["linecache"]
+    assert not [path for path in kept if "/hmi/" in path or "/qasync/" in path], kept
+    assert len(kept) <= 4, kept
+
+
+def _feature_switch():  # PySide's feature switch, its scan made cache-free as the console makes it
+    import PySide6  # noqa: F401
+
+    app._scan_without_caching()
+    return sys.modules["PySide6.support.feature"]
+
+
+SOURCE = st.lists(st.sampled_from(["PySide6", "PySide", "6", "import ", "x = 1", "\n", "# ", "é", "Ä"]), max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(SOURCE, st.booleans())
+def test_the_cache_free_scan_answers_as_pysides_own(parts: list[str], latin1: bool) -> None:
+    feature = _feature_switch()
+    scan = feature._mod_uses_pyside
+    assert scan._reads_without_caching
+    text = "".join(parts)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "some_module.py"
+        if latin1:  # a declared encoding other than UTF-8, as inspect.getsource honours it
+            path.write_bytes(("# -*- coding: latin-1 -*-\n" + text).encode("latin-1"))
+        else:
+            path.write_text(text, encoding="utf-8")
+        spec = importlib.util.spec_from_file_location("some_module", path)
+        assert spec is not None
+        module = importlib.util.module_from_spec(spec)  # not executed: the scan only reads the file
+        linecache.checkcache()
+        answer = scan(module)
+        assert str(path) not in linecache.cache  # read, not kept
+        assert answer == bool(scan.original(module)) == ("PySide6" in text)  # PySide's own scan, which keeps it
+        linecache.checkcache(str(path))
+
+
+def test_modules_without_a_source_file_are_asked_the_original_way() -> None:
+    scan = _feature_switch()._mod_uses_pyside
+    import _json
+
+    for module in (sys, _json):  # built in; an extension module
+        assert scan(module) is False and scan.original(module) is False
+    assert scan(sys.modules["PySide6.QtCore"]) is False  # no .py file: inspect cannot read it either
 
 
 PATTERNS = [r"\d+", r"(a|b)+c?", r"\s*,\s*", r"(?P<k>\w+)=(?P<v>[^;]*)", r"^\[.*\]$", r"x*", r"(?i)ab"]
