@@ -156,7 +156,12 @@ _DATE_FORMATS = {"de": "%d.%m.%Y", "en": "%Y-%m-%d"}
 
 def format_date(moment: datetime.datetime) -> str:
     """The local date of an aware datetime: "02.12.2026" in German, "2026-12-02" in English."""
-    return moment.astimezone().strftime(_DATE_FORMATS.get(_language, _DATE_FORMATS[SOURCE]))
+    return format_day(moment.astimezone().date())
+
+
+def format_day(day: datetime.date) -> str:
+    """A calendar day, already in the zone it was taken in: "02.12.2026" / "2026-12-02"."""
+    return day.strftime(_DATE_FORMATS.get(_language, _DATE_FORMATS[SOURCE]))
 
 
 def format_time(moment: datetime.datetime) -> str:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hmi.core.i18n import format_day
 from hmi.core.model import Snapshot, UpdateState
 
 log = logging.getLogger(__name__)
@@ -145,10 +146,16 @@ def until_for(choice: Choice, now: float, shift_ends: Sequence[str], tz: dt.tzin
     return now + DURATIONS[choice]
 
 
-def clock_text(wall: float, tz: dt.tzinfo | None = None) -> str:
-    """ "14:00": the wall time in `tz` (None: local)."""
+def clock_text(wall: float, tz: dt.tzinfo | None = None, now: float | None = None) -> str:
+    """ "14:00": the wall time in `tz` (None: local). With `now`, a time on another day than now's names its
+    date first ("2026-12-08 02:00", "08.12.2026 02:00" in German): a shelf chosen at 23:00 until the end of the
+    night shift must not read as if it ended at 02:00 today."""
     when = dt.datetime.fromtimestamp(wall, tz) if tz is not None else dt.datetime.fromtimestamp(wall)
-    return when.strftime("%H:%M")
+    clock = when.strftime("%H:%M")
+    if now is None:
+        return clock
+    today = (dt.datetime.fromtimestamp(now, tz) if tz is not None else dt.datetime.fromtimestamp(now)).date()
+    return clock if when.date() == today else f"{format_day(when.date())} {clock}"
 
 
 # -- the file in the data folder -------------------------------------------------------------------------------

@@ -248,7 +248,8 @@ class Shelving(QObject):
 
     # -- reading ---------------------------------------------------------------------------------------------
     def clock(self, wall: float) -> str:
-        return clock_text(wall, self._tz)
+        """The time `wall` as the screen says it: "14:00", with the date when it is not today."""
+        return clock_text(wall, self._tz, now=self._wall())
 
     def shift_end(self) -> float | None:
         return next_shift_end(self._shift_ends, self._wall(), self._tz)

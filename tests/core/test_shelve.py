@@ -131,6 +131,36 @@ def test_shift_end_across_midnight():
     assert next_shift_end(["06:00", "14:00"], exactly, BERLIN) == two_pm  # strictly after now
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.floats(T0, T0 + 400 * 86400), st.floats(0, 26 * 3600), st.sampled_from(ZONES), st.sampled_from(["en", "de"]))
+def test_a_clock_on_another_day_names_the_day(now: float, ahead: float, tz: dt.tzinfo, lang: str) -> None:
+    """Any shelf end (up to a day and two hours ahead, in any zone, either language) reads as a clock time, and
+    with its date exactly when it falls on another local day than now."""
+    from hmi.core import i18n
+
+    wall = now + ahead
+    before = i18n.language()
+    i18n.set_language(lang)
+    try:
+        text = clock_text(wall, tz, now=now)
+    finally:
+        i18n.set_language(before)
+    local, today = dt.datetime.fromtimestamp(wall, tz), dt.datetime.fromtimestamp(now, tz).date()
+    assert text.endswith(local.strftime("%H:%M")) and clock_text(wall, tz) == local.strftime("%H:%M")
+    if local.date() == today:
+        assert text == local.strftime("%H:%M")
+    else:
+        day = local.strftime("%d.%m.%Y") if lang == "de" else local.strftime("%Y-%m-%d")
+        assert text == f"{day} {local.strftime('%H:%M')}"
+
+
+def test_the_night_shift_end_says_its_date():
+    now = dt.datetime(2026, 12, 7, 23, 0, tzinfo=BERLIN).timestamp()
+    end = next_shift_end(["02:00"], now, BERLIN)
+    assert end is not None and clock_text(end, BERLIN, now=now) == "2026-12-08 02:00"
+    assert clock_text(now + 1800, BERLIN, now=now) == "23:30"
+
+
 def test_shift_end_in_the_spring_gap_lands_just_after_it():
     # 29 March 2026: Berlin skips 02:00-03:00. A shift "ending" at 02:30 ends when the clocks show 03:30.
     now = dt.datetime(2026, 3, 29, 1, 0, tzinfo=BERLIN).timestamp()

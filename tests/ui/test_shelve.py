@@ -270,3 +270,27 @@ def test_a_broken_file_is_ignored_with_one_warning(qtbot, qapp_prepared, tmp_pat
         window, *_ = built(qtbot, tmp_path)
     assert kind(window) == "update-available" and window.shelving.shelf is None
     assert [r.levelno for r in caplog.records if r.name == "hmi.core.shelve"] == [logging.WARNING]
+
+
+def test_a_shelf_past_midnight_says_its_date(qtbot, qapp_prepared):
+    """Shelved at 23:00 until the end of a night shift at 02:00: the chooser, the headline and the timeline say
+    the date with the time, so nobody reads it as 02:00 today (past already)."""
+    import datetime as dt
+    import zoneinfo
+
+    window, _clock, wall, client_state, info = built(qtbot, shift_ends=("02:00",))
+    late = dt.datetime(2026, 12, 7, 23, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Berlin")).timestamp()
+    wall.offset = late - time.time()
+    window.set_state(client_state(info("available")))
+    assert window.shelving.open()
+    button = window.shelving.sheet.buttons[Choice.END_OF_SHIFT]
+    assert "2026-12-08 02:00" in button.text()
+    window.shelving.sheet._choose(Choice.END_OF_SHIFT)
+    assert "until 2026-12-08 02:00" in window.headline_card.headline_detail.text()
+    assert "2026-12-08 02:00" in window.timeline_texts()[0]
+    wall.offset += 3 * 3600  # 02:00 has come; a shelf until 06:00 the same morning needs no date
+    window.set_state(client_state(info("available")))
+    assert window.shelving.shelf is None
+    window.shelving.open()
+    window.shelving.sheet._choose(Choice.FOUR_HOURS)
+    assert "until 06:00" in window.headline_card.headline_detail.text()
