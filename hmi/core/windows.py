@@ -37,6 +37,7 @@ _ENTRY = re.compile(r"^(?P<days>\S+)\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d
 _UTC = dt.UTC
 
 OUTSIDE_WINDOWS = N_("Approvals are allowed from {start}; next in {wait}.")
+INSIDE_WINDOW = N_("Approvals until {end}.")
 # Audit trail values stay English.
 AUDIT_OUTSIDE = "outside the maintenance windows"
 
@@ -311,6 +312,15 @@ class WindowRules:
             return _("Approvals are not allowed at this time (maintenance windows).")
         wait = (start - instant.astimezone(_UTC)).total_seconds()
         return _(OUTSIDE_WINDOWS).format(start=format_day_time(start, self.tz), wait=format_wait(wait))
+
+    def allowance(self, instant: dt.datetime) -> str | None:
+        """While a window is open, until when (translated), short enough for the line under Install on an
+        800×480 panel: "Approvals until Sat 06:00."; None when no window is open, or when the open
+        windows never close (00:00-24:00 every day)."""
+        if not self.is_open(instant):
+            return None
+        end = self.open_until(instant)
+        return None if end is None else _(INSIDE_WINDOW).format(end=format_day_time(end, self.tz))
 
     def audit_message(self, instant: dt.datetime) -> str:
         """The refused-locally record's message (English, as every audit value)."""

@@ -232,8 +232,10 @@ def hint(
     signin: bool,
     operator: OperatorLike | None,
     closed: str | None = None,
+    open_until: str | None = None,
 ) -> Hint:
-    """`closed`: why approving is outside the maintenance windows now (hmi.core.windows), or None."""
+    """`closed`: why approving is outside the maintenance windows now (hmi.core.windows), or None; `open_until`:
+    inside one, until when approving is allowed ("Approvals until Sat 14:00."), or None."""
     if approvals_off:  # the banner above says it in full; nothing else matters while it lasts
         return Hint("", "", False)
     if shown is not None:
@@ -244,6 +246,8 @@ def hint(
     if gate.allowed and closed:  # something to approve, but not now: when it will be allowed
         return Hint("info", closed, False)
     text = _("The last update failed. Installing it again retries it.") if gate.allowed and gate.is_retry else gate.text
+    if gate.allowed and open_until:  # before the sign-in sentence: on a small panel that one is cut first
+        text += " " + open_until
     if gate.allowed and signin and not (operator and operator.may_approve):
         text += " " + _("An operator signs in on the next screen.")
     return Hint("info", text, False)
@@ -483,8 +487,10 @@ def screen(
     operator: OperatorLike | None,
     restart_grace: float = DEFAULT_RESTART_GRACE,
     closed: str | None = None,
+    open_until: str | None = None,
 ) -> Screen:
-    """`closed`: why approving is outside the maintenance windows now (None: inside one, or none configured)."""
+    """`closed`: why approving is outside the maintenance windows now (None: inside one, or none configured);
+    `open_until`: inside one, the sentence until when (None: outside, never closing, or none configured)."""
     if state is None:
         line, health = waiting_headline(target), Health.CONNECTING
     else:
@@ -496,7 +502,16 @@ def screen(
         notice=notice_in_force(desk.notice, state, sending),
     )
     button = action(state, now, sending=sending, sheet_open=sheet_open, approvals_off=off, closed=closed)
-    line_under = hint(desk.notice, state, now, approvals_off=off, signin=signin, operator=operator, closed=closed)
+    line_under = hint(
+        desk.notice,
+        state,
+        now,
+        approvals_off=off,
+        signin=signin,
+        operator=operator,
+        closed=closed,
+        open_until=open_until,
+    )
     return Screen(desk, line, health, button, line_under, liveness_text(state, now, restart_grace))
 
 

@@ -329,6 +329,12 @@ class ConsoleWindow(QMainWindow):
             return None
         return self._windows.refusal(dt.datetime.fromtimestamp(self._wall(), dt.UTC))
 
+    def window_open_until(self) -> str | None:
+        """Inside a maintenance window: until when approving is allowed (by the wall clock), or None."""
+        if self._windows is None:
+            return None
+        return self._windows.allowance(dt.datetime.fromtimestamp(self._wall(), dt.UTC))
+
     def set_unrecorded(self, unrecorded: bool) -> None:
         """--no-audit: approvals go out without a record; the sheet and the timeline say so."""
         self._unrecorded = unrecorded
@@ -519,6 +525,7 @@ class ConsoleWindow(QMainWindow):
             operator=signin.operator if signin else None,
             restart_grace=self._restart_grace,
             closed=closed,
+            open_until=None if closed else self.window_open_until(),
         )
         self._desk = view.desk
         self.headline_card.draw(self.shelving.render(state, view.headline, view.live))

@@ -23,6 +23,7 @@ from hmi.core.windows import (
     MINUTES_PER_DAY,
     Window,
     WindowRules,
+    format_day_time,
     format_wait,
     is_open,
     next_open,
@@ -182,6 +183,23 @@ def test_open_until_is_the_first_closed_minute(windows: list[Window], instant: d
     assert got == oracle_open_until(table, instant, tz)
     if got is not None:
         assert got > instant and not is_open(windows, got, tz)
+
+
+@PROPERTY
+@given(window_lists, instants, zones)
+def test_inside_a_window_the_allowance_names_its_end(
+    windows: list[Window], instant: dt.datetime, tz: dt.tzinfo
+) -> None:
+    """Exactly one of refusal and allowance speaks while windows close at some time; the allowance names the
+    weekday and time of `open_until`, and never appears for windows that never close."""
+    rules = WindowRules(tuple(windows), tz)
+    said, refused, end = rules.allowance(instant), rules.refusal(instant), open_until(windows, instant, tz)
+    if not windows or all(week_table(windows)):
+        assert said is None
+        return
+    assert (said is None) == (refused is not None) == (not is_open(windows, instant, tz))
+    if said is not None:
+        assert end is not None and format_day_time(end, tz) in said and said.startswith("Approvals until")
 
 
 @PROPERTY
@@ -393,6 +411,16 @@ def test_refusal_names_the_next_start_and_the_wait() -> None:
     assert "Europe/Berlin" in rules.audit_message(friday_noon) and "Fri 2026-12-04 22:00" in rules.audit_message(
         friday_noon
     )
+
+
+def test_the_allowance_in_english_and_german(german: None) -> None:
+    rules = WindowRules.from_config(["Sat 06:00-14:00"], "Europe/Berlin")
+    assert rules is not None
+    saturday = local(BERLIN, 2026, 12, 5, 11, 50)
+    assert rules.allowance(saturday) == "Freigaben bis Sa 14:00."
+    i18n.set_language("en")
+    assert rules.allowance(saturday) == "Approvals until Sat 14:00."
+    assert rules.allowance(local(BERLIN, 2026, 12, 5, 14, 0)) is None  # closed: the refusal speaks
 
 
 def test_refusal_in_german(german: None) -> None:

@@ -46,3 +46,21 @@ def test_closed_only_ever_takes_away(state, sending: bool, sheet_open: bool) -> 
     assert not shut.enabled and shut.visible == open_.visible and shut.label == open_.label
     allowed = state is not None and approval_gate(state, NOW).allowed
     assert (shut.description == CLOSED) == allowed or open_.description == CLOSED
+
+
+OPEN_UNTIL = "Approvals until Sat 14:00."
+
+
+@given(states(), st.sampled_from([None, CLOSED]))
+def test_until_when_is_said_only_where_approving_is_allowed(state, closed) -> None:
+    """Inside a window the hint adds until when, to an allowing gate's words only; a closed window's reason and a
+    gate that does not allow are never followed by it."""
+    plain = p.hint(None, state, NOW, approvals_off=False, signin=False, operator=None, closed=closed)
+    said = p.hint(
+        None, state, NOW, approvals_off=False, signin=False, operator=None, closed=closed, open_until=OPEN_UNTIL
+    )
+    allowed = state is not None and state.snapshot is not None and approval_gate(state, NOW).allowed
+    if allowed and closed is None and plain.text:
+        assert said.text == plain.text + " " + OPEN_UNTIL
+    else:
+        assert said == plain

@@ -167,7 +167,10 @@ def build(size, state_kind: str, long: bool = True):
     app = QApplication.instance()
     _prepare_app(app)
     clock = FakeClock(1000.0)
-    window = ConsoleWindow(target="192.168.100.200:50051", clock=clock, demo=True)
+    # "available": inside a maintenance window, so the line under Install also says until when (Monday 12:00).
+    monday_noon = 1_796_641_200.0 if state_kind == "available" else None
+    walls = {"wall": lambda: monday_noon} if monday_noon is not None else {}
+    window = ConsoleWindow(target="192.168.100.200:50051", clock=clock, demo=True, **walls)
     cur = LONG_ID.replace("2025", "2024") if long else "1.4.2"
     new = LONG_ID if long else "1.5.0"
     notes = LONG_NOTES if long else "## 1.5.0\n\n- Faster."
@@ -188,7 +191,13 @@ def build(size, state_kind: str, long: bool = True):
     window.resize(*size)
     window.show()
     window.enable_shelving(("06:00", "14:00", "22:00"), "Europe/Berlin")  # the chooser offers the end of shift
+    if monday_noon is not None:
+        from hmi.core.windows import WindowRules
+
+        window.set_window_rules(WindowRules.from_config(["Mon-Fri 06:00-22:00"], "Europe/Berlin"))
     window.set_state(state)
+    if state_kind == "available":
+        assert "22:00" in window.version_panel.notice_text.text()  # the window's end is on screen
     if state_kind == "shelved":  # "Remind me later" until the end of the shift: the calm offer
         from hmi.core.shelve import Choice
 

@@ -96,6 +96,9 @@ def test_outside_a_window_install_is_off_and_opens_with_the_window(aloop, window
             button = w.version_panel.approve_button
             # Friday's window runs to Saturday 06:00: open at 03:50 ("Mon-Fri 22:00-06:00" starts on Friday).
             await until(button.isEnabled, 10, "Install inside Friday's night window")
+            # Saturday's window (06:00-14:00) follows Friday's night without a gap: allowed until 14:00.
+            until_text = "Approvals until Sat 14:00."
+            assert w.version_panel.notice_text.text() == "Ready to approve. " + until_text  # and how long
             wall.set(berlin(2026, 12, 5, 14, 0))  # Saturday 14:00: the Saturday window just closed
             w.on_tick()
             assert not button.isEnabled()
