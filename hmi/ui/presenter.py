@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from hmi.core.client import ApprovalOutcome, ApprovalResult
-from hmi.core.errors import CANNOT_BE_REACHED
+from hmi.core.errors import CANNOT_BE_REACHED, describe
 from hmi.core.i18n import N_, _, format_stamp
 from hmi.core.model import (
     ApprovalGate,
@@ -204,10 +204,15 @@ def result_notice(result: ApprovalResult, state: ClientState | None) -> Notice:
         )
     elif outcome is ApprovalOutcome.UNKNOWN:
         icon, severity = "warning", Severity.DEGRADED
+        # The client's message says the whole thing for a terminal ("… It is not known whether 1.5.0 was approved;
+        # check the IPC's state."); here only its reason goes between the console's own two sentences, so the
+        # notice says "not known" once. An interrupted send (CANCELLED) needs no reason.
+        why = "" if result.code == "CANCELLED" else describe(result.code or "UNKNOWN").operator
         text = _(
             "It is not known whether the IPC received the approval for {v}. {why} "
             "Watch the state here before approving again."
-        ).format(v=version, why=message)
+        ).format(v=version, why=why)
+        text = text.replace("  ", " ") if not why else text
     else:  # auth, error
         icon, severity = "fault", Severity.ALARM
         text = message or _("The approval failed.")

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
+from pathlib import Path
 
+import grpc
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from hmi.core import i18n
 from hmi.core.client import ApprovalOutcome, ApprovalResult, audit_outcome
+from hmi.core.errors import describe
 from hmi.core.model import ClientState, approval_gate
 from hmi.core.ports import AuditOutcome
 from hmi.core.view import Severity
 from hmi.ui import presenter as p
 from tests.ui.states import LONG_ID, STATE, client_state, info
+
+LOCALE = Path(__file__).resolve().parents[2] / "resources" / "locale"
 
 STATES = st.sampled_from(sorted(STATE))
 IDS = st.one_of(st.sampled_from(["1.5.0", "2.0.0", LONG_ID, ""]), st.text(max_size=130))
@@ -126,6 +132,26 @@ def test_each_outcome_has_its_icon_severity_and_words(
     assert (shown.icon, shown.severity) == (icon, severity)
     assert words in shown.text
     assert shown.key == p.state_key(state)
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+@pytest.mark.parametrize("code", [None, *(c.name for c in grpc.StatusCode)])
+def test_an_unknown_outcome_says_not_known_once(code: str | None, lang: str) -> None:
+    """Whatever code left the outcome unknown, the notice says "not known" once, with the code's reason (none for
+    an interrupted send), and never the client's terminal sentence as well."""
+    state = client_state(info())
+    client_says = "The IPC cannot be reached. It is not known whether 1.5.0 was approved; check the IPC's state."
+    result = ApprovalResult.local("1.5.0", client_says, state, ApprovalOutcome.UNKNOWN)
+    result = dataclasses.replace(result, code=code)
+    i18n.set_language(lang, LOCALE)
+    try:
+        text = p.result_notice(result, state).text
+        reason = describe(code or "UNKNOWN").operator
+    finally:
+        i18n.set_language("en")
+    not_known = "unbekannt" if lang == "de" else "not known"
+    assert text.count(not_known) == 1 and "  " not in text and "check the IPC" not in text
+    assert (reason in text) == (code != "CANCELLED")
 
 
 def test_every_outcome_is_covered_and_converts_to_one_audit_outcome() -> None:

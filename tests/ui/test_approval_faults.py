@@ -138,8 +138,8 @@ def test_unknown_outcome_is_said_and_settled_on_a_later_read(aloop, windows, fak
         window, result = _approve_through_the_console(aloop, fake, store, windows)
         assert "not known whether 1.5.0 was approved" in result.message
         shown = (
-            "It is not known whether the IPC received the approval for 1.5.0. The IPC cannot be reached. It is not "
-            "known whether 1.5.0 was approved; check the IPC's state. Watch the state here before approving again."
+            "It is not known whether the IPC received the approval for 1.5.0. The IPC cannot be reached. "
+            "Watch the state here before approving again."
         )
         assert _screen(window) == shown and shown in window.timeline_texts()
         assert fake.ipc.approvals == ["1.5.0"]  # the re-read failed: no resend on a guess
