@@ -596,8 +596,9 @@ async def _run(window: ConsoleWindow, controller: ConsoleController, args: argpa
             if args.screenshot is None and not args.size:
                 fit_to_screen(window, window.screen() or QGuiApplication.primaryScreen())
             window.show()
-        window.raise_()
-        window.activateWindow()  # keyboard focus from the start (no window manager gives it on a bare panel)
+        if QGuiApplication.platformName() not in ("offscreen", "minimal"):  # they have no windows to raise
+            window.raise_()  # (and say "This plugin does not support raise()" on the terminal)
+            window.activateWindow()  # keyboard focus from the start (no window manager gives it on a bare panel)
         try:
             await controller.start()
         except Exception as exc:
