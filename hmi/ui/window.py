@@ -6,8 +6,9 @@ intents (`approveRequested`, `refreshRequested`, `demoAction`) that the controll
 anything goes on the wire.
 
 A 1 s timer re-renders, because freshness depends on the clock and not only on new data: the screen must turn
-"not live" when answers stop coming, not when the next one arrives. The same tick lets the controller apply
-idle sign-out (`ticked`). With sign-in on (`enable_signin(flow)`), hmi.ui.signin_flow owns the sheet's
+"not live" when answers stop coming, not when the next one arrives. A new state counts as a tick and restarts
+the timer, so a console polled once a second renders once a second, not twice. Every tick lets the controller
+apply idle sign-out (`ticked`). With sign-in on (`enable_signin(flow)`), hmi.ui.signin_flow owns the sheet's
 sign-in step; with an audit trail (`enable_history`), a History button shows its newest records.
 """
 
@@ -52,6 +53,10 @@ if TYPE_CHECKING:
 WIDE_MIN = (1180, 700)  # from this size on, notes and timeline are shown together instead of in tabs
 
 
+TICK_MS = 1000  # the clock-dependent screen (freshness, countdowns) is re-rendered at least this often
+TICK_SLACK_MS = 150  # after a new state: the next tick waits this much longer than a second (see set_state)
+
+
 class ConsoleWindow(QMainWindow):
     """The console. Children: status_bar, headline_card, approvals_off_banner, version_panel, notes_pane,
     sheet (and history_sheet, exit_sheet, demo_drawer).
@@ -63,7 +68,8 @@ class ConsoleWindow(QMainWindow):
 
     Signals:
         approveRequested(ApprovalIntent): a confirmed approval (never a Qt string: ids arrive byte for byte).
-        refreshRequested, demoAction(str), closing, ticked (every second, before the re-render),
+        refreshRequested, demoAction(str), closing, ticked (every tick: at least once a second, and with each
+        new state; before the re-render),
         historyRequested, signOutRequested, viewerRefused(version id, name) as Python str.
     """
 
@@ -166,8 +172,8 @@ class ConsoleWindow(QMainWindow):
         self.kiosk_guard.quitRequested.connect(self.request_quit)
         self._shortcuts()
         self._ticker = QTimer(self)
-        self._ticker.setInterval(1000)
-        self._ticker.timeout.connect(self.on_tick)
+        self._ticker.setInterval(TICK_MS)
+        self._ticker.timeout.connect(self._on_timer)
         self._ticker.start()
         if kiosk:
             self.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
@@ -263,8 +269,15 @@ class ConsoleWindow(QMainWindow):
         return self._state
 
     def set_state(self, state: ClientState) -> None:
+        """A new state is a tick too: polled once a second, the console would otherwise render twice a second (the
+        new state, then the clock). The 1 s timer restarts from here, so it fires only when no state came for a
+        second, and the screen is never more than a second old either way (docs/benchmarks.md, idle CPU)."""
         self._state = state
-        self._render()
+        self.on_tick()
+        if self._ticker.isActive():
+            # Restarted a little over a second ahead: polls come a second plus the call's time apart, and a timer
+            # due just before the next state would render twice again. Without states it ticks each second.
+            self._ticker.start(TICK_MS + TICK_SLACK_MS)
 
     def set_estimate(self, estimate: Estimate) -> None:
         """The progress estimate made at the last poll (hmi.core.progress); the timeline notes a stuck step.
@@ -503,8 +516,13 @@ class ConsoleWindow(QMainWindow):
         return self.grab().save(str(path), "PNG")
 
     # -- rendering -------------------------------------------------------------------------------------------
+    def _on_timer(self) -> None:
+        self._ticker.setInterval(TICK_MS)  # back to whole seconds after a restart with slack
+        self.on_tick()
+
     def on_tick(self) -> None:
-        """The 1 s tick: idle sign-out first (through the controller), then the clock-dependent screen."""
+        """The 1 s tick (or a new state): idle sign-out first (through the controller), then the clock-dependent
+        screen."""
         self.notes_pane.enable_touch_scroll()
         self.ticked.emit()
         self._render()

@@ -411,3 +411,20 @@ def test_overlays_are_modal_for_keyboard_and_assistive_tech(view):
     QTest.keyClick(view.sheet, Qt.Key.Key_Escape)
     assert view.centralWidget().isEnabled()
     assert view.focusWidget() is find(view, "approveButton")
+
+
+def test_a_new_state_is_a_tick_and_puts_the_next_one_off(view: ConsoleWindow, clock: FakeClock) -> None:
+    """Polled once a second, the window renders once a second: each state is a tick (idle sign-out is checked,
+    the clock texts are drawn) and restarts the 1 s timer a little over a second ahead, so it only fires when no
+    state came; once it fires, it ticks whole seconds again."""
+    from hmi.ui.window import TICK_MS, TICK_SLACK_MS
+
+    ticks: list[int] = []
+    view.ticked.connect(lambda: ticks.append(1))
+    view.set_state(client_state(info("available")))
+    assert ticks == [1]
+    assert view._ticker.isActive() and view._ticker.interval() == TICK_MS + TICK_SLACK_MS
+    clock.now += 30.0  # no state for 30 s: the timer's tick alone turns the screen "not live"
+    view._on_timer()
+    assert ticks == [1, 1] and view._ticker.interval() == TICK_MS
+    assert view.headline_card.property("kind") == "stale"
