@@ -17,6 +17,7 @@ import importlib
 import sys
 
 from hmi import __version__
+from hmi.core.i18n import N_, _
 
 # Which module registers each subcommand (`register(subparsers)`), in the order shown by --help.
 # Running one command imports only its own module: `ipc-hmi report` must start fast.
@@ -31,23 +32,64 @@ _COMMANDS = {
 }
 _TOP_LEVEL = {"-h", "--help", "--version"}
 
+# argparse's own texts (Python 3.11): the usage line, the section titles and the error messages a user can meet.
+# argparse looks each up through its module's `_` when it uses it; `_speak_argparse` points that at the
+# console's catalogue, so `--lang de` gives German help and usage errors. Marked here for `make i18n`, which
+# only sees the console's sources. A later Python that words one differently shows that one in English.
+ARGPARSE_TEXTS = (
+    N_("usage: "),
+    N_("positional arguments"),
+    N_("options"),
+    N_("show this help message and exit"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("unknown parser %(parser_name)r (choices: %(choices)s)"),
+    N_("can't open '%(filename)s': %(error)s"),
+    N_("unrecognized arguments: %s"),
+    N_("not allowed with argument %s"),
+    N_("ignored explicit argument %r"),
+    N_("the following arguments are required: %s"),
+    N_("one of the arguments %s is required"),
+    N_("expected one argument"),
+    N_("expected at most one argument"),
+    N_("expected at least one argument"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("invalid %(type)s value: %(value)r"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("%(prog)s: error: %(message)s\n"),
+)
+
+
+def _speak_argparse() -> None:
+    """argparse's texts in the language chosen (see ARGPARSE_TEXTS)."""
+    from hmi.core import i18n
+
+    setattr(argparse, "_", i18n._)  # noqa: B010  (argparse's module-level gettext alias)
+    setattr(argparse, "ngettext", i18n.ngettext)  # noqa: B010
+
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser with every subcommand, or with only the family of `command` when it is known."""
     parser = argparse.ArgumentParser(
         prog="ipc-hmi",
-        description="Operator console and tools for software updates of an industrial PC (IpcUpdater).",
-        epilog="Run 'ipc-hmi COMMAND --help' for the options of one command. "
-        "With no command, the console opens (same as 'ipc-hmi gui').",
+        description=_("Operator console and tools for software updates of an industrial PC (IpcUpdater)."),
+        epilog=_(
+            "Run 'ipc-hmi COMMAND --help' for the options of one command. "
+            "With no command, the console opens (same as 'ipc-hmi gui')."
+        ),
     )
-    parser.add_argument("--version", action="version", version=f"ipc-hmi {__version__}")
     parser.add_argument(
-        "--debug", action="store_true", help="let gRPC's own log lines through to the terminal (any position)"
+        "--version",
+        action="version",
+        version=f"ipc-hmi {__version__}",
+        help=_("show program's version number and exit"),  # argparse 3.11 does not translate its own
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help=_("let gRPC's own log lines through to the terminal (any position)")
     )
     parser.add_argument(
         "--lang",
         metavar="de|en",
-        help="language of the texts (any position; then IPC_HMI_LANG, the config file's language, the locale)",
+        help=_("language of the texts (any position; then IPC_HMI_LANG, the config file's language, the locale)"),
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     families = [_COMMANDS[command]] if command in _COMMANDS else list(dict.fromkeys(_COMMANDS.values()))
@@ -140,6 +182,7 @@ def _main(argv: list[str] | None) -> int:
     args_in, lang_flag = _take_lang(args_in)
     if not _start_language(lang_flag):
         return 2
+    _speak_argparse()
     if not debug:
         import os
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from hmi.core import limits
 from hmi.core.errors import EXIT_NO_CHAIN, EXIT_TAMPERED
+from hmi.core.i18n import _
 
 if TYPE_CHECKING:
     from hmi.core.audit import AuditRecord, Verification
@@ -33,50 +34,60 @@ _OPERATORS_KEY = "operators"  # the config file's [[operators]] tables
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     history = subparsers.add_parser(
         "history",
-        help="list the approval audit trail, newest first",
-        description="List the approval audit trail, newest first: every approval attempt (who, which version, "
-        "which IPC, when, what happened) and every failed sign-in.",
-        epilog="DATE is ISO 8601 (2025-03-01, 2025-03-01T14:00, 2025-03-01T13:00Z; without a zone it is local time) "
-        "or a span back from now: 30m, 12h, 7d. Export: ipc-hmi history --json > audit.json, "
-        "ipc-hmi history --csv > audit.csv. Check: ipc-hmi history --verify (exit 0 intact, "
-        f"{EXIT_TAMPERED} fails verification, {EXIT_NO_CHAIN} no hash chain yet).",
+        help=_("list the approval audit trail, newest first"),
+        description=_(
+            "List the approval audit trail, newest first: every approval attempt (who, which version, "
+            "which IPC, when, what happened) and every failed sign-in."
+        ),
+        epilog=_(
+            "DATE is ISO 8601 (2025-03-01, 2025-03-01T14:00, 2025-03-01T13:00Z; without a zone it is local time) "
+            "or a span back from now: 30m, 12h, 7d. Export: ipc-hmi history --json > audit.json, "
+            "ipc-hmi history --csv > audit.csv. Check: ipc-hmi history --verify (exit 0 intact, "
+            "{tampered} fails verification, {no_chain} no hash chain yet)."
+        ).format(tampered=EXIT_TAMPERED, no_chain=EXIT_NO_CHAIN),
     )
     form = history.add_mutually_exclusive_group()
     form.add_argument(
-        "--json", action="store_true", help="one JSON array, times in ISO 8601 UTC, with each record's event hash"
+        "--json", action="store_true", help=_("one JSON array, times in ISO 8601 UTC, with each record's event hash")
     )
     form.add_argument(
         "--csv",
         action="store_true",
-        help="CSV for plant records (RFC 4180, UTF-8, header row, one row per record with its event hash)",
+        help=_("CSV for plant records (RFC 4180, UTF-8, header row, one row per record with its event hash)"),
     )
     history.add_argument(
         "--verify",
         action="store_true",
-        help="walk the hash chain and check every record against it; with --json, one object with the head hash",
+        help=_("walk the hash chain and check every record against it; with --json, one object with the head hash"),
     )
-    history.add_argument("--since", metavar="DATE", help="only records created at or after DATE")
-    history.add_argument("--target", metavar="HOST:PORT", help="only records for this IPC address")
-    history.add_argument("--limit", metavar="N", type=limits.arg_whole(limits.RECORD_LIMIT), help="at most N records")
-    history.add_argument("--audit-file", metavar="PATH", type=Path, help="the audit trail (default: from the config)")
+    history.add_argument("--since", metavar="DATE", help=_("only records created at or after DATE"))
+    history.add_argument("--target", metavar="HOST:PORT", help=_("only records for this IPC address"))
+    history.add_argument(
+        "--limit", metavar="N", type=limits.arg_whole(limits.RECORD_LIMIT), help=_("at most N records")
+    )
+    history.add_argument(
+        "--audit-file", metavar="PATH", type=Path, help=_("the audit trail (default: from the config)")
+    )
     history.set_defaults(func=_history)
 
     set_pin = subparsers.add_parser(
         "set-pin",
-        help="set an operator's sign-in PIN in the config file",
-        description="Set the sign-in PIN of operator NAME: writes its scrypt hash (never the PIN) into the "
-        "[[operators]] table of that name in the config file, adding the table if needed. Every other line "
-        "of the file is kept. The PIN is 4 to 12 digits, asked twice on the terminal.",
+        help=_("set an operator's sign-in PIN in the config file"),
+        description=_(
+            "Set the sign-in PIN of operator NAME: writes its scrypt hash (never the PIN) into the "
+            "[[operators]] table of that name in the config file, adding the table if needed. Every other line "
+            "of the file is kept. The PIN is 4 to 12 digits, asked twice on the terminal."
+        ),
     )
-    set_pin.add_argument("name", metavar="NAME", help="operator name as shown at sign-in")
-    set_pin.add_argument("--config", metavar="FILE", type=Path, help="config file (default: the user config)")
+    set_pin.add_argument("name", metavar="NAME", help=_("operator name as shown at sign-in"))
+    set_pin.add_argument("--config", metavar="FILE", type=Path, help=_("config file (default: the user config)"))
     set_pin.add_argument(
         "--role",
         choices=("operator", "viewer"),
-        help="operator may approve, viewer may not (default: keep the current role; 'operator' for a new name)",
+        help=_("operator may approve, viewer may not (default: keep the current role; 'operator' for a new name)"),
     )
     set_pin.add_argument(
-        "--pin-stdin", action="store_true", help="read the PIN from one line of standard input (for scripts)"
+        "--pin-stdin", action="store_true", help=_("read the PIN from one line of standard input (for scripts)")
     )
     set_pin.set_defaults(func=_set_pin)
 

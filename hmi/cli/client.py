@@ -36,8 +36,6 @@ if TYPE_CHECKING:  # types only: the modules load inside the commands
 
 PROMPT_TTL = 60.0  # = hmi.core.model.CONFIRMATION_TTL, the confirmation sheet's limit (a test checks they agree)
 
-REPORT_EXIT_CODES_HELP = EXIT_CODES_HELP = exit_codes_help()
-
 
 def _env_line(name: str, text: str) -> str:
     """One variable of the `environment:` section, wrapped at 79 columns under its text (printed as it is)."""
@@ -49,28 +47,43 @@ def _env_line(name: str, text: str) -> str:
     return textwrap.fill(text, 79, initial_indent=f"  {name:<24} ", subsequent_indent=indent)
 
 
-ENV_HELP = "environment:\n" + "\n".join(_env_line(name, text) for name, text in ENVIRONMENT.items())
+def _wrapped(text: str) -> str:
+    """A description for RawDescriptionHelpFormatter (which prints it as it is), wrapped at 79 columns."""
+    import textwrap
+
+    return textwrap.fill(text, 79)
+
+
+def env_help() -> str:
+    """The `environment:` section of `--help`, in the current language."""
+    return _("environment:") + "\n" + "\n".join(_env_line(name, _(text)) for name, text in ENVIRONMENT.items())
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report = subparsers.add_parser(
         "report",
-        help="show the IPC's update state",
-        description="Reads the IPC's update state once (or, with --watch, until interrupted) and prints it.",
-        epilog=f"{REPORT_EXIT_CODES_HELP}\n{ENV_HELP}",
+        help=_("show the IPC's update state"),
+        description=_wrapped(
+            _("Reads the IPC's update state once (or, with --watch, until interrupted) and prints it.")
+        ),
+        epilog=f"{exit_codes_help()}\n{env_help()}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     report.add_argument(
         "--json",
         action="store_true",
-        help='print UpdateInfo as protobuf JSON, exactly as grpcurl prints it, plus an "hmi" object with the '
-        "console's estimate (expected, stuck)",
+        help=_(
+            'print UpdateInfo as protobuf JSON, exactly as grpcurl prints it, plus an "hmi" object with the '
+            "console's estimate (expected, stuck)"
+        ),
     )
     report.add_argument(
         "--watch",
         action="store_true",
-        help="keep polling and print one line (or, with --json, one compact JSON object) per change, recording "
-        "how long each step takes in the step history; Ctrl-C ends",
+        help=_(
+            "keep polling and print one line (or, with --json, one compact JSON object) per change, recording "
+            "how long each step takes in the step history; Ctrl-C ends"
+        ),
     )
     add_config_arguments(report)
     add_progress_arguments(report)
@@ -78,32 +91,40 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     approve = subparsers.add_parser(
         "approve",
-        help="approve exactly one offered version",
-        description="Approves VERSION, and only if the IPC offers exactly that version right now. "
-        "It never approves whatever happens to be available. Without --yes it asks on a terminal "
-        "('Install 1.5.0, replacing 1.4.2? [y/N]'); without a terminal and without --yes it refuses. "
-        "Each attempt is recorded in the audit trail.",
-        epilog=f"{EXIT_CODES_HELP}\n{ENV_HELP}",
+        help=_("approve exactly one offered version"),
+        description=_wrapped(
+            _(
+                "Approves VERSION, and only if the IPC offers exactly that version right now. "
+                "It never approves whatever happens to be available. Without --yes it asks on a terminal "
+                "('Install 1.5.0, replacing 1.4.2? [y/N]'); without a terminal and without --yes it refuses. "
+                "Each attempt is recorded in the audit trail."
+            )
+        ),
+        epilog=f"{exit_codes_help()}\n{env_help()}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    approve.add_argument("version", metavar="VERSION", help="the exact version id the IPC offers")
-    approve.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    approve.add_argument("version", metavar="VERSION", help=_("the exact version id the IPC offers"))
+    approve.add_argument("-y", "--yes", action="store_true", help=_("do not ask for confirmation"))
     approve.add_argument(
         "--operator",
         metavar="NAME",
-        help="with sign-in on (config [signin] enabled): who approves; the PIN is asked on the terminal",
+        help=_("with sign-in on (config [signin] enabled): who approves; the PIN is asked on the terminal"),
     )
     approve.add_argument(
         "--second-operator",
         metavar="NAME",
-        help="with four-eyes approval (config [approval] require_two = true): the second, different operator "
-        "who confirms the same version; their PIN is asked after the first one's",
+        help=_(
+            "with four-eyes approval (config [approval] require_two = true): the second, different operator "
+            "who confirms the same version; their PIN is asked after the first one's"
+        ),
     )
     approve.add_argument(
         "--pin-stdin",
         action="store_true",
-        help="with sign-in on: read the PIN from the first line of standard input (with four-eyes approval: "
-        "the first operator's PIN, then the second operator's on the next line)",
+        help=_(
+            "with sign-in on: read the PIN from the first line of standard input (with four-eyes approval: "
+            "the first operator's PIN, then the second operator's on the next line)"
+        ),
     )
     add_config_arguments(approve)
     approve.set_defaults(func=run_approve)

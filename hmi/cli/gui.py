@@ -7,12 +7,14 @@ inside `_run`, so `ipc-hmi --help` and the other subcommands stay light.
 from __future__ import annotations
 
 import argparse
+import textwrap
 from pathlib import Path
 
 from hmi.core import limits
 from hmi.core.config import add_config_arguments, add_progress_arguments
+from hmi.core.i18n import N_, _
 
-EPILOG = """\
+EPILOG = N_("""\
 keyboard:
   Ctrl+I       open the confirmation for the offered update (when approval is possible)
   F5, Ctrl+R   read the IPC state now
@@ -34,7 +36,7 @@ examples:
   ipc-hmi --demo                                  the console on the embedded simulated IPC
   ipc-hmi gui --target 10.0.0.5:50051 --kiosk     the touch panel of a real IPC
   QT_QPA_PLATFORM=offscreen ipc-hmi --demo --screenshot demo.png --after 12
-"""
+""")
 
 
 def _seconds(text: str) -> float:
@@ -58,45 +60,51 @@ def _size(text: str) -> tuple[int, int]:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "gui",
-        help="open the operator console (the default command)",
-        description="The operator console: shows the IPC's update state and approves exactly the offered version.",
-        epilog=EPILOG,
+        help=_("open the operator console (the default command)"),
+        description=textwrap.fill(
+            _("The operator console: shows the IPC's update state and approves exactly the offered version."), 79
+        ),
+        epilog=_(EPILOG),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--demo", action="store_true", help="run a simulated IPC inside the console, with a demo drawer to drive it"
+        "--demo", action="store_true", help=_("run a simulated IPC inside the console, with a demo drawer to drive it")
     )
     parser.add_argument(
         "--demo-scenario",
         metavar="NAME|FILE",
         default="demo",
-        help="with --demo: the mock scenario (approval, automatic, fault, power-loss, race, demo, slow-step, "
-        "or a TOML file)",
+        help=_(
+            "with --demo: the mock scenario (approval, automatic, fault, power-loss, race, demo, slow-step, "
+            "or a TOML file)"
+        ),
     )
     parser.add_argument(
-        "--demo-speed", metavar="FACTOR", type=_speed, default=1.0, help="with --demo: run the simulation faster"
+        "--demo-speed", metavar="FACTOR", type=_speed, default=1.0, help=_("with --demo: run the simulation faster")
     )
-    parser.add_argument("--kiosk", action="store_true", help="full screen, frameless; see 'kiosk mode' below")
+    parser.add_argument("--kiosk", action="store_true", help=_("full screen, frameless; see 'kiosk mode' below"))
     parser.add_argument(
         "--screenshot",
         metavar="FILE",
         type=Path,
         default=None,
-        help="render the window to a PNG file after the first data arrives, then exit",
+        help=_("render the window to a PNG file after the first data arrives, then exit"),
     )
     parser.add_argument(
         "--after",
         metavar="SECONDS",
         type=_seconds,
         default=None,
-        help="with --screenshot: render after this many seconds instead of at the first data",
+        help=_("with --screenshot: render after this many seconds instead of at the first data"),
     )
-    parser.add_argument("--size", metavar="WxH", type=_size, default=None, help="window size, e.g. 1280x800")
+    parser.add_argument("--size", metavar="WxH", type=_size, default=None, help=_("window size, e.g. 1280x800"))
     parser.add_argument(
         "--no-audit",
         action="store_true",
-        help="do not open the audit trail: approvals are sent without a record (a warning says so on screen). "
-        "Only with sign-in off. Without this flag, approvals are off while the audit trail cannot be written",
+        help=_(
+            "do not open the audit trail: approvals are sent without a record (a warning says so on screen). "
+            "Only with sign-in off. Without this flag, approvals are off while the audit trail cannot be written"
+        ),
     )
     add_config_arguments(parser)
     add_progress_arguments(parser)

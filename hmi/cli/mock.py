@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hmi.core.i18n import _
+
 DEFAULT_LISTEN = "127.0.0.1:50051"
 EXIT_OK, EXIT_OTHER, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 4
 BUILTINS = "approval, automatic, fault, power-loss, race, demo, slow-step"
@@ -28,61 +30,70 @@ def _speed(text: str) -> float:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     mock = subparsers.add_parser(
         "mock",
-        help="run a mock IPC (IpcUpdater over a stage engine) for tests, training and demos",
-        description="Run a mock IPC: a real IpcUpdater gRPC server over a stage engine with faults, rollback "
-        "and power loss, plus the MockControl service (see mock-ctl), the gRPC health service and server "
-        "reflection, all on one port. Prints 'listening on HOST:PORT' once it serves. SIGINT or SIGTERM "
-        "stops it (exit 0).",
-        epilog=f"Built-in scenarios: {BUILTINS}. Exit codes: 0 stopped cleanly, 1 cannot listen, "
-        "2 bad option, scenario file or state file.",
+        help=_("run a mock IPC (IpcUpdater over a stage engine) for tests, training and demos"),
+        description=_(
+            "Run a mock IPC: a real IpcUpdater gRPC server over a stage engine with faults, rollback "
+            "and power loss, plus the MockControl service (see mock-ctl), the gRPC health service and server "
+            "reflection, all on one port. Prints 'listening on HOST:PORT' once it serves. SIGINT or SIGTERM "
+            "stops it (exit 0)."
+        ),
+        epilog=_(
+            "Built-in scenarios: {scenarios}. Exit codes: 0 stopped cleanly, 1 cannot listen, "
+            "2 bad option, scenario file or state file."
+        ).format(scenarios=BUILTINS),
     )
     mock.add_argument(
         "--listen",
         metavar="HOST:PORT",
         default=DEFAULT_LISTEN,
-        help=f"address to serve on (default {DEFAULT_LISTEN}; port 0 picks a free port)",
+        help=_("address to serve on (default {listen}; port 0 picks a free port)").format(listen=DEFAULT_LISTEN),
     )
     mock.add_argument(
-        "--scenario", metavar="NAME|FILE.toml", default="demo", help="built-in name or TOML file (default demo)"
+        "--scenario", metavar="NAME|FILE.toml", default="demo", help=_("built-in name or TOML file (default demo)")
     )
     mock.add_argument(
-        "--speed", metavar="FACTOR", type=_speed, default=1.0, help="10 makes every duration ten times shorter"
+        "--speed", metavar="FACTOR", type=_speed, default=1.0, help=_("10 makes every duration ten times shorter")
     )
     mock.add_argument(
         "--state-file",
         metavar="PATH",
         type=Path,
-        help="keep the state here (JSON, saved atomically at every transition); "
-        "an update that was running when the mock stopped comes back as a power loss",
+        help=_(
+            "keep the state here (JSON, saved atomically at every transition); "
+            "an update that was running when the mock stopped comes back as a power loss"
+        ),
     )
     mock.add_argument(
-        "--allow-remote", action="store_true", help="allow a non-loopback listen address (serves other machines)"
+        "--allow-remote", action="store_true", help=_("allow a non-loopback listen address (serves other machines)")
     )
     mock.set_defaults(func=_run_mock)
 
     ctl = subparsers.add_parser(
         "mock-ctl",
-        help="drive a running mock IPC: publish, mode, fail, power-loss, state, reset",
-        description="Drive a running mock IPC through its MockControl service.",
-        epilog="Exit codes: 0 ok, 1 other error, 2 usage, 3 refused by the mock, 4 mock unreachable.",
+        help=_("drive a running mock IPC: publish, mode, fail, power-loss, state, reset"),
+        description=_("Drive a running mock IPC through its MockControl service."),
+        epilog=_("Exit codes: 0 ok, 1 other error, 2 usage, 3 refused by the mock, 4 mock unreachable."),
     )
     ctl.add_argument(
-        "--target", metavar="HOST:PORT", default=DEFAULT_LISTEN, help=f"the mock's address (default {DEFAULT_LISTEN})"
+        "--target",
+        metavar="HOST:PORT",
+        default=DEFAULT_LISTEN,
+        help=_("the mock's address (default {listen})").format(listen=DEFAULT_LISTEN),
     )
     verbs = ctl.add_subparsers(dest="verb", metavar="VERB", required=True)
-    publish = verbs.add_parser("publish", help="add a version to the release feed (the newest is offered)")
-    publish.add_argument("version", metavar="VERSION", help="version id, e.g. 1.6.0")
-    publish.add_argument("--notes-file", metavar="F", help="update notes (Markdown) from this file; - for stdin")
+    publish = verbs.add_parser("publish", help=_("add a version to the release feed (the newest is offered)"))
+    publish.add_argument("version", metavar="VERSION", help=_("version id, e.g. 1.6.0"))
+    publish.add_argument("--notes-file", metavar="F", help=_("update notes (Markdown) from this file; - for stdin"))
     publish.add_argument(
-        "--fail-at", metavar="STAGE", help='the first attempt fails in this stage, e.g. "check health"'
+        "--fail-at", metavar="STAGE", help=_('the first attempt fails in this stage, e.g. "check health"')
     )
-    mode = verbs.add_parser("mode", help="approval: updates wait for ApproveUpdate; automatic: they start alone")
+    mode = verbs.add_parser("mode", help=_("approval: updates wait for ApproveUpdate; automatic: they start alone"))
     mode.add_argument("mode", choices=("approval", "automatic"))
-    verbs.add_parser("fail", help="the running update fails now and rolls back")
-    verbs.add_parser("power-loss", help="power is lost now; the IPC restarts (FAULT if an update was running)")
-    state = verbs.add_parser("state", help="versions, stage table with times, and the event log")
-    state.add_argument("--json", action="store_true", help="the whole state as JSON")
-    verbs.add_parser("reset", help="back to the start of the scenario (the event log is kept)")
+    verbs.add_parser("fail", help=_("the running update fails now and rolls back"))
+    verbs.add_parser("power-loss", help=_("power is lost now; the IPC restarts (FAULT if an update was running)"))
+    state = verbs.add_parser("state", help=_("versions, stage table with times, and the event log"))
+    state.add_argument("--json", action="store_true", help=_("the whole state as JSON"))
+    verbs.add_parser("reset", help=_("back to the start of the scenario (the event log is kept)"))
     ctl.set_defaults(func=_run_ctl)
 
 

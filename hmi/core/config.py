@@ -49,20 +49,20 @@ ROLES = ("operator", "viewer")
 
 # Environment variables, documented in the README and `--help`.
 ENVIRONMENT = {
-    "IPC_HMI_TARGET": "IPC address, HOST:PORT",
-    "IPC_HMI_CONFIG": "config file to read instead of the default one",
-    "IPC_HMI_POLL_INTERVAL": "seconds between two reads of the IPC state (0.1..60)",
-    "IPC_HMI_DEADLINE": "seconds each call may take (0.1..60)",
-    "IPC_HMI_TOKEN_FILE": "file holding a bearer token",
-    "IPC_HMI_TLS_CA": "CA certificate (PEM) to verify the IPC with; implies TLS",
-    "IPC_HMI_TLS_CERT": "client certificate (PEM) for mutual TLS; implies TLS",
-    "IPC_HMI_TLS_KEY": "client private key (PEM) for mutual TLS; implies TLS",
-    "IPC_HMI_TLS_SERVER_NAME": "name expected in the IPC's certificate; implies TLS",
-    "IPC_HMI_DATA_DIR": "folder for the audit trail and other data",
-    "IPC_HMI_STUCK_FACTOR": "a step is stuck after this many times its longest earlier duration (1..1000)",
-    "IPC_HMI_STUCK_MINIMUM": "and after at least this many seconds (0..604800)",
-    "IPC_HMI_STUCK_WITHOUT_HISTORY": "seconds on one step before it counts as stuck with no history (0..604800)",
-    "IPC_HMI_RESTART_GRACE": "seconds an IPC may be unreachable mid-update before it is trouble (0..604800)",
+    "IPC_HMI_TARGET": N_("IPC address, HOST:PORT"),
+    "IPC_HMI_CONFIG": N_("config file to read instead of the default one"),
+    "IPC_HMI_POLL_INTERVAL": N_("seconds between two reads of the IPC state (0.1..60)"),
+    "IPC_HMI_DEADLINE": N_("seconds each call may take (0.1..60)"),
+    "IPC_HMI_TOKEN_FILE": N_("file holding a bearer token"),
+    "IPC_HMI_TLS_CA": N_("CA certificate (PEM) to verify the IPC with; implies TLS"),
+    "IPC_HMI_TLS_CERT": N_("client certificate (PEM) for mutual TLS; implies TLS"),
+    "IPC_HMI_TLS_KEY": N_("client private key (PEM) for mutual TLS; implies TLS"),
+    "IPC_HMI_TLS_SERVER_NAME": N_("name expected in the IPC's certificate; implies TLS"),
+    "IPC_HMI_DATA_DIR": N_("folder for the audit trail and other data"),
+    "IPC_HMI_STUCK_FACTOR": N_("a step is stuck after this many times its longest earlier duration (1..1000)"),
+    "IPC_HMI_STUCK_MINIMUM": N_("and after at least this many seconds (0..604800)"),
+    "IPC_HMI_STUCK_WITHOUT_HISTORY": N_("seconds on one step before it counts as stuck with no history (0..604800)"),
+    "IPC_HMI_RESTART_GRACE": N_("seconds an IPC may be unreachable mid-update before it is trouble (0..604800)"),
 }
 
 
@@ -212,81 +212,97 @@ def default_data_dir(environ: Mapping[str, str] = os.environ, platform: str = sy
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     """The connection flags shared by every subcommand that talks to an IPC. Unset flags stay None."""
     group = parser.add_argument_group(
-        "connection",
-        "Flags override environment variables (IPC_HMI_TARGET, …), which override the config file.",
+        _("connection"),
+        _("Flags override environment variables (IPC_HMI_TARGET, …), which override the config file."),
     )
-    group.add_argument("--target", metavar="HOST:PORT", default=None, help=f"IPC address (default {DEFAULT_TARGET})")
     group.add_argument(
-        "--config", metavar="FILE", type=Path, default=None, help="config file (default: see the README)"
+        "--target",
+        metavar="HOST:PORT",
+        default=None,
+        help=_("IPC address (default {target})").format(target=DEFAULT_TARGET),
+    )
+    group.add_argument(
+        "--config", metavar="FILE", type=Path, default=None, help=_("config file (default: see the README)")
     )
     group.add_argument(
         "--poll-interval",
         metavar="SECONDS",
         type=float,
         default=None,
-        help=f"seconds between reads of the IPC state (default {DEFAULT_POLL_INTERVAL:g})",
+        help=_("seconds between reads of the IPC state (default {seconds:g})").format(seconds=DEFAULT_POLL_INTERVAL),
     )
     group.add_argument(
         "--deadline",
         metavar="SECONDS",
         type=float,
         default=None,
-        help=f"seconds per call (default {DEFAULT_DEADLINE:g})",
+        help=_("seconds per call (default {seconds:g})").format(seconds=DEFAULT_DEADLINE),
     )
-    group.add_argument("--tls", action="store_true", default=None, help="use TLS, verified with the system's roots")
-    group.add_argument("--tls-ca", metavar="FILE", type=Path, default=None, help="CA certificate (PEM); implies --tls")
+    group.add_argument("--tls", action="store_true", default=None, help=_("use TLS, verified with the system's roots"))
     group.add_argument(
-        "--tls-cert", metavar="FILE", type=Path, default=None, help="client certificate (PEM) for mutual TLS"
+        "--tls-ca", metavar="FILE", type=Path, default=None, help=_("CA certificate (PEM); implies --tls")
     )
-    group.add_argument("--tls-key", metavar="FILE", type=Path, default=None, help="client key (PEM) for mutual TLS")
-    group.add_argument("--tls-server-name", metavar="NAME", default=None, help="name expected in the IPC's certificate")
     group.add_argument(
-        "--token-file", metavar="FILE", type=Path, default=None, help="send the bearer token in FILE with every call"
+        "--tls-cert", metavar="FILE", type=Path, default=None, help=_("client certificate (PEM) for mutual TLS")
+    )
+    group.add_argument("--tls-key", metavar="FILE", type=Path, default=None, help=_("client key (PEM) for mutual TLS"))
+    group.add_argument(
+        "--tls-server-name", metavar="NAME", default=None, help=_("name expected in the IPC's certificate")
+    )
+    group.add_argument(
+        "--token-file", metavar="FILE", type=Path, default=None, help=_("send the bearer token in FILE with every call")
     )
     group.add_argument(
         "--allow-insecure-token",
         action="store_true",
         default=None,
-        help="allow sending the token without TLS to an address that is not this machine",
+        help=_("allow sending the token without TLS to an address that is not this machine"),
     )
 
 
 def add_progress_arguments(parser: argparse.ArgumentParser) -> None:
     """The [progress] flags, for the subcommands that follow a running update (gui, report)."""
     group = parser.add_argument_group(
-        "progress",
+        _("progress"),
         # Two lines: `gui --help` prints group descriptions as they are (RawDescriptionHelpFormatter, for its epilog).
-        "When a step counts as stuck, and how long the IPC may restart mid-update\n"
-        "(IPC_HMI_STUCK_FACTOR, …, or the config file's [progress] table).",
+        _(
+            "When a step counts as stuck, and how long the IPC may restart mid-update\n"
+            "(IPC_HMI_STUCK_FACTOR, …, or the config file's [progress] table)."
+        ),
     )
     group.add_argument(
         "--stuck-factor",
         metavar="N",
         type=float,
         default=None,
-        help=f"a step is stuck after N times its longest earlier duration (default {DEFAULT_STUCK_FACTOR:g})",
+        help=_("a step is stuck after N times its longest earlier duration (default {n:g})").format(
+            n=DEFAULT_STUCK_FACTOR
+        ),
     )
     group.add_argument(
         "--stuck-minimum",
         metavar="SECONDS",
         type=float,
         default=None,
-        help=f"and after at least SECONDS (default {DEFAULT_STUCK_MINIMUM:g})",
+        help=_("and after at least SECONDS (default {seconds:g})").format(seconds=DEFAULT_STUCK_MINIMUM),
     )
     group.add_argument(
         "--stuck-without-history",
         metavar="SECONDS",
         type=float,
         default=None,
-        help=f"with no earlier update to compare with, after SECONDS (default {DEFAULT_STUCK_WITHOUT_HISTORY:g})",
+        help=_("with no earlier update to compare with, after SECONDS (default {seconds:g})").format(
+            seconds=DEFAULT_STUCK_WITHOUT_HISTORY
+        ),
     )
     group.add_argument(
         "--restart-grace",
         metavar="SECONDS",
         type=float,
         default=None,
-        help="seconds the IPC may be unreachable mid-update before the connection-trouble warning "
-        f"(default {DEFAULT_RESTART_GRACE:g})",
+        help=_(
+            "seconds the IPC may be unreachable mid-update before the connection-trouble warning (default {seconds:g})"
+        ).format(seconds=DEFAULT_RESTART_GRACE),
     )
 
 

@@ -26,22 +26,34 @@ EXIT_NO_CHAIN = 8  # history --verify: a trail from before the chain, not yet mi
 # What each exit code means, for every command. The README's table (between the
 # `<!-- exit-codes:begin -->` markers, `make exit-codes`) and `--help` are generated from it.
 EXIT_CODES: dict[int, str] = {
-    EXIT_OK: "done: the IPC answered, or accepted the approval (still 0 when the output could not be written)",
-    EXIT_OTHER: "anything else: answered 'no' at the prompt, the audit trail cannot be written (nothing sent), "
-    "an unexpected error from the IPC",
-    EXIT_USAGE: "usage or config error: a bad flag, config, scenario, state, certificate or key file; "
-    "a token refused without TLS; no terminal and no --yes",
-    EXIT_REFUSED: "refused by the IPC or not offered: the version changed, there is nothing to approve, the "
-    "state changed between the question and the answer, the confirmation was older than 60 s, or it is outside the "
-    "maintenance windows; nothing took effect",
-    EXIT_UNREACHABLE: "the IPC cannot be reached or did not answer in time; nothing was sent",
-    EXIT_AUTH: "not authenticated or not permitted (token, client certificate, operator PIN, viewer)",
-    EXIT_UNKNOWN: "approve: sent, but the outcome is unknown (the answer was lost and a re-read proved nothing); "
-    "do not simply retry: check with 'ipc-hmi report', whose next read settles the audit record",
-    EXIT_TAMPERED: "history --verify: the audit trail fails verification (an event or a record was changed, "
-    "removed, added or moved); the first broken event is named",
-    EXIT_NO_CHAIN: "history --verify: the audit trail was written by an older version and has no hash chain yet; "
-    "it gets one the next time the console or 'ipc-hmi approve' opens it for writing",
+    EXIT_OK: N_("done: the IPC answered, or accepted the approval (still 0 when the output could not be written)"),
+    EXIT_OTHER: N_(
+        "anything else: answered 'no' at the prompt, the audit trail cannot be written (nothing sent), "
+        "an unexpected error from the IPC"
+    ),
+    EXIT_USAGE: N_(
+        "usage or config error: a bad flag, config, scenario, state, certificate or key file; "
+        "a token refused without TLS; no terminal and no --yes"
+    ),
+    EXIT_REFUSED: N_(
+        "refused by the IPC or not offered: the version changed, there is nothing to approve, the "
+        "state changed between the question and the answer, the confirmation was older than 60 s, or it is outside the "
+        "maintenance windows; nothing took effect"
+    ),
+    EXIT_UNREACHABLE: N_("the IPC cannot be reached or did not answer in time; nothing was sent"),
+    EXIT_AUTH: N_("not authenticated or not permitted (token, client certificate, operator PIN, viewer)"),
+    EXIT_UNKNOWN: N_(
+        "approve: sent, but the outcome is unknown (the answer was lost and a re-read proved nothing); "
+        "do not simply retry: check with 'ipc-hmi report', whose next read settles the audit record"
+    ),
+    EXIT_TAMPERED: N_(
+        "history --verify: the audit trail fails verification (an event or a record was changed, "
+        "removed, added or moved); the first broken event is named"
+    ),
+    EXIT_NO_CHAIN: N_(
+        "history --verify: the audit trail was written by an older version and has no hash chain yet; "
+        "it gets one the next time the console or 'ipc-hmi approve' opens it for writing"
+    ),
 }
 
 
@@ -49,9 +61,9 @@ def exit_codes_help() -> str:
     """The `exit codes:` section of `--help`."""
     import textwrap
 
-    lines = ["exit codes:"]
+    lines = [_("exit codes:")]
     for code, text in sorted(EXIT_CODES.items()):
-        lines += textwrap.wrap(text, 100, initial_indent=f"  {code}  ", subsequent_indent="     ")
+        lines += textwrap.wrap(_(text), 100, initial_indent=f"  {code}  ", subsequent_indent="     ")
     return "\n".join(lines) + "\n"
 
 

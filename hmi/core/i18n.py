@@ -46,7 +46,8 @@ def N_(text: str) -> str:  # the gettext convention: marked for extraction, tran
 
 # --- the pseudo-locale ----------------------------------------------------------------------------------------
 
-_PLACEHOLDER = re.compile(r"(\{[^{}]*\})")
+# str.format fields ({name}, {n:.0f}) and %-style ones (%(name)s, %s, %r: argparse's own texts) stay as they are.
+_PLACEHOLDER = re.compile(r"(\{[^{}]*\}|%\([^()]*\)[a-z]|%[a-z%])")
 _WORD = re.compile(r"[A-Za-z]+")
 _ACCENTS = str.maketrans("aeiouAEIOU", "áéíöüÅÉÎÖÜ")
 
@@ -54,7 +55,8 @@ _ACCENTS = str.maketrans("aeiouAEIOU", "áéíöüÅÉÎÖÜ")
 def pseudo(text: str) -> str:
     """`text` about 40 % longer (each word padded, so it still wraps between words), accented, in ⟦…⟧.
 
-    Placeholders ({name}, {n:.0f}) stay as they are, so `.format` works on the result as on the source.
+    Placeholders ({name}, {n:.0f}, %(name)s, %s) stay as they are, so formatting works on the result as on the
+    source.
     """
     if not text:
         return text
