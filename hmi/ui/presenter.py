@@ -154,6 +154,13 @@ class Notice:
     text: str
     severity: Severity = Severity.NORMAL
     key: StateKey | None = None
+    until: float | None = None  # monotonic time it goes at the latest (None: only when the state moves on)
+
+
+# "Approved 1.5.0. The update starts; this screen follows it." is said for this long, then only the timeline keeps
+# it: through a whole update (whose state does not move on) it took the room of the progress and the estimate
+# under Install, which on an 800×480 panel cut both to half lines (seen in the German demo).
+APPROVED_NOTICE_SECONDS = 15.0
 
 
 def notice(icon: str, text: str, state: ClientState | None, severity: Severity = Severity.NORMAL) -> Notice | None:
@@ -161,11 +168,16 @@ def notice(icon: str, text: str, state: ClientState | None, severity: Severity =
     return Notice(icon, text, severity, state_key(state)) if text else None
 
 
-def notice_in_force(shown: Notice | None, state: ClientState | None, sending: bool) -> Notice | None:
-    """The notice still shown: it expires when the IPC state moves on, except while an approval is sent."""
-    if shown is None or sending or state_key(state) == shown.key:
+def notice_in_force(
+    shown: Notice | None, state: ClientState | None, sending: bool, now: float | None = None
+) -> Notice | None:
+    """The notice still shown: it expires when the IPC state moves on, or at its `until` (monotonic `now`),
+    except while an approval is sent."""
+    if shown is None or sending:
         return shown
-    return None
+    if shown.until is not None and now is not None and now >= shown.until:
+        return None
+    return shown if state_key(state) == shown.key else None
 
 
 def result_notice(result: ApprovalResult, state: ClientState | None) -> Notice:
@@ -413,8 +425,12 @@ def approval_started(desk: Desk, version_id: str, state: ClientState | None) -> 
     return Said(desk, _("Approval for {v} sent by this console.").format(v=shown), Severity.ACTIVE)
 
 
-def approval_finished(desk: Desk, result: ApprovalResult, state: ClientState | None) -> Said:
+def approval_finished(desk: Desk, result: ApprovalResult, state: ClientState | None, now: float | None = None) -> Said:
+    """The result in the notice under Install and in the timeline. An approval that went through is said for
+    APPROVED_NOTICE_SECONDS from `now` (monotonic); the update's own progress takes over from there."""
     shown = result_notice(result, state)
+    if now is not None and result.outcome is ApprovalOutcome.APPROVED and shown.severity is Severity.NORMAL:
+        shown = replace(shown, until=now + APPROVED_NOTICE_SECONDS)
     return Said(replace(desk, sending=None, notice=shown), shown.text, shown.severity)
 
 
@@ -504,7 +520,7 @@ def screen(
     desk = replace(
         desk,
         runs=watch_run(desk.runs, state.snapshot if state else None),
-        notice=notice_in_force(desk.notice, state, sending),
+        notice=notice_in_force(desk.notice, state, sending, now),
     )
     button = action(state, now, sending=sending, sheet_open=sheet_open, approvals_off=off, closed=closed)
     line_under = hint(

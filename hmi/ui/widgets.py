@@ -131,7 +131,9 @@ class ElideLabel(QLabel):
 
 
 class WrapLabel(QLabel):
-    """Wraps; with `max_lines`, the last line ends in "…" and the tooltip holds the whole text."""
+    """Wraps; with `max_lines`, the last line ends in "…" and the tooltip holds the whole text. Squeezed by its
+    layout below the height its lines need, it shows the lines that fit whole, the last one ending in "…",
+    never a line cut through the middle."""
 
     def __init__(self, text: str = "", parent: QWidget | None = None, *, max_lines: int | None = None) -> None:
         super().__init__(parent)
@@ -143,7 +145,8 @@ class WrapLabel(QLabel):
         policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
-        self._cache: tuple[tuple[str, int, str, int | None], tuple[QTextLayout, int], bool] | None = None
+        # Layouts by (text, width, font, max_lines, height): the layout asks without a height, painting with one.
+        self._cache: dict[tuple[str, int, str, int | None, int | None], tuple[tuple[QTextLayout, int], bool]] = {}
         self.setText(text)
 
     def setText(self, text: str) -> None:
@@ -165,14 +168,16 @@ class WrapLabel(QLabel):
     def set_max_lines(self, max_lines: int | None) -> None:
         if max_lines != self._max_lines:
             self._max_lines = max_lines
-            self._cache = None
+            self._cache.clear()
             self._geometry_changed()
             self.update()
             self._sync_tooltip()
 
     def is_elided(self) -> bool:
-        """True when the text needs more than `max_lines` lines at the current width."""
-        self._layout(self.contentsRect().width())
+        """True when the text needs more than `max_lines` lines at the current width, or more lines than fit
+        the current height."""
+        rect = self.contentsRect()
+        self._layout(rect.width(), rect.height())
         return self._elided
 
     def _lay(self, text: str, width: int) -> tuple[QTextLayout, int]:
@@ -192,28 +197,38 @@ class WrapLabel(QLabel):
         layout.endLayout()
         return layout, int(y + 0.999)
 
-    def _layout(self, width: int) -> tuple[QTextLayout, int]:
+    def _layout(self, width: int, height: int | None = None) -> tuple[QTextLayout, int]:
+        """The text laid out at `width`, cut after `max_lines` lines and, with `height` (painting), after the
+        last line that fits it whole (at least one)."""
         width = max(1, width)
-        key = (self.text(), width, self.font().key(), self._max_lines)
-        if self._cache is not None and self._cache[0] == key:
-            self._elided = self._cache[2]
-            return self._cache[1]
+        key = (self.text(), width, self.font().key(), self._max_lines, height)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._elided = cached[1]
+            return cached[0]
         text = self.text()
         result = self._lay(text, width)
         elided = False
         limit = self._max_lines
+        if height is not None and result[1] > height:
+            layout = result[0]
+            fit = sum(1 for i in range(layout.lineCount()) if layout.lineAt(i).rect().bottom() <= height + 0.5)
+            limit = max(1, min(limit or fit, fit))
         if limit and result[0].lineCount() > limit:
             start = result[0].lineAt(limit - 1).textStart()
             last = QFontMetrics(self.font()).elidedText(text[start:], Qt.TextElideMode.ElideRight, width)
             result = self._lay(text[:start] + last, width)
             elided = True
-        self._cache = (key, result, elided)
+        if len(self._cache) >= 8:
+            self._cache.clear()
+        self._cache[key] = (result, elided)
         self._elided = elided
         return result
 
     def _sync_tooltip(self) -> None:
-        if self._max_lines:
-            self.setToolTip(plain_tooltip(self.text()) if self.is_elided() else "")
+        elided = self.is_elided()
+        if self._max_lines or elided or self.toolTip():
+            self.setToolTip(plain_tooltip(self.text()) if elided else "")
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -247,7 +262,7 @@ class WrapLabel(QLabel):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         rect = self.contentsRect()
-        layout, height = self._layout(rect.width())
+        layout, height = self._layout(rect.width(), rect.height())
         top = rect.top()
         if self.alignment() & Qt.AlignmentFlag.AlignVCenter and rect.height() > height:
             top += (rect.height() - height) // 2

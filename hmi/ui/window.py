@@ -293,7 +293,7 @@ class ConsoleWindow(QMainWindow):
 
     def show_approval_result(self, result: ApprovalResult) -> None:
         """Shows an ApprovalResult (also the controller's local refusals) in plain words."""
-        self._said(present.approval_finished(self._desk, result, self._state))
+        self._said(present.approval_finished(self._desk, result, self._state, self._clock()))
         if showing(self._history_sheet):
             self.historyRequested.emit()
 

@@ -7,6 +7,8 @@ import threading
 from typing import ClassVar
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAccessible
 from PySide6.QtTest import QTest
@@ -53,6 +55,40 @@ def test_wrap_label_breaks_a_long_id_inside_the_word_instead_of_growing(qtbot):
     assert label.minimumSizeHint().width() < 200
     assert label.heightForWidth(300) >= 3 * one_line
     assert label.heightForWidth(5000) < 2 * one_line
+
+
+@settings(max_examples=40, deadline=None)
+@given(words=st.integers(1, 60), height_lines=st.floats(0.2, 6.0), max_lines=st.sampled_from([None, 2, 4]))
+def test_a_squeezed_wrap_label_shows_whole_lines_ending_in_an_ellipsis(qapp, words, height_lines, max_lines):
+    """Whatever its layout gives it, a WrapLabel paints only lines that fit whole (at least one), the last one
+    ending in "…" when text is left out, and then the tooltip holds the whole text."""
+    text = " ".join(f"word{i}" for i in range(words))
+    label = WrapLabel(text, max_lines=max_lines)  # qapp, not qtbot: hypothesis runs the body many times
+    line = label.fontMetrics().height()
+    label.resize(240, max(1, int(height_lines * line)))
+    label.show()  # the resize reaches the label (and its tooltip) once it is shown
+    label.deleteLater()
+    rect = label.contentsRect()
+    layout, _height = label._layout(rect.width(), rect.height())
+    shown = "".join(
+        text_of_line
+        for i in range(layout.lineCount())
+        for text_of_line in [
+            layout.text()[layout.lineAt(i).textStart() : layout.lineAt(i).textStart() + layout.lineAt(i).textLength()]
+        ]
+    )
+    if layout.lineCount() > 1:
+        assert layout.lineAt(layout.lineCount() - 1).rect().bottom() <= rect.height() + 0.5
+    whole = label._lay(text, rect.width())[0]  # the text unabridged
+    step = whole.lineAt(0).height()
+    room = max(1, int((rect.height() + 0.5) // step))  # whole lines that fit the height, at least one
+    allowed = min(max_lines or whole.lineCount(), room if whole.lineCount() * step > rect.height() else 10**6)
+    assert layout.lineCount() <= max(1, allowed)
+    assert label.is_elided() == (whole.lineCount() > allowed)
+    if label.is_elided():
+        assert shown.rstrip().endswith("…") and label.toolTip()
+    else:
+        assert shown.replace("\u2028", "").strip() == text and not label.toolTip()
 
 
 def test_version_ids_are_never_read_as_html_or_mnemonics(qtbot):

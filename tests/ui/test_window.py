@@ -400,6 +400,28 @@ def test_a_result_message_goes_when_the_ipc_state_moves_on(view):
     assert "retries" in view.version_panel.notice_text.text()
 
 
+def test_an_approved_notice_makes_room_for_the_progress_after_a_while(view, clock):
+    """Through a whole update the state does not move on; "Approved" is said for APPROVED_NOTICE_SECONDS, then
+    the line under Install is the update's own progress again (on 800×480 it cut the progress to half lines).
+    The timeline keeps it; an outcome that is not a success stays until the state moves on."""
+    from hmi.ui.presenter import APPROVED_NOTICE_SECONDS
+
+    running = client_state(info("running", step=1, total=7, description="Download"))
+    view.set_state(running)
+    view.show_approval_result(Result("approved", message="Approved 1.5.0."))
+    assert "Approved 1.5.0" in view.notice()
+    clock.now += APPROVED_NOTICE_SECONDS - 1
+    view.on_tick()
+    assert "Approved 1.5.0" in view.notice()
+    clock.now += 1
+    view.on_tick()
+    assert view.notice() == "" and any("Approved 1.5.0" in t for t in view.timeline_texts())
+    view.show_approval_result(Result("unknown", message="The IPC cannot be reached."))
+    clock.now += 10 * APPROVED_NOTICE_SECONDS
+    view.on_tick()
+    assert "not known" in view.notice()  # the state has not moved on: still to be watched
+
+
 def test_overlays_are_modal_for_keyboard_and_assistive_tech(view):
     view.set_state(client_state(info("available")))
     assert view.open_confirmation()
