@@ -195,7 +195,11 @@ def result_notice(result: ApprovalResult, state: ClientState | None) -> Notice:
         text = message
     elif outcome is ApprovalOutcome.APPROVED:
         icon, severity = "success", Severity.NORMAL
-        text = _("Approved {v}. The update starts; this screen follows it.").format(v=version)
+        if result.state.snapshot and result.state.snapshot.state is UpdateState.RUNNING:
+            # The headline and the progress already say it runs: one short line leaves them their room.
+            text = _("Approved {v}.").format(v=version)
+        else:
+            text = _("Approved {v}. The update starts; this screen follows it.").format(v=version)
     elif outcome in (
         ApprovalOutcome.REFUSED,
         ApprovalOutcome.NOT_OFFERED,

@@ -196,6 +196,9 @@ class VersionPanel(ToneCard):
             self.approve_button.setAccessibleDescription(view.description)
 
     def render_hint(self, line: Hint) -> None:
+        # Beside a running update's progress the line under Install gets two lines (a long version id is cut
+        # with "…"; the timeline keeps the whole message); otherwise four.
+        self.notice_text.set_max_lines(2 if self.progress_box.isVisibleTo(self) else 4)
         self.notice_icon.setVisible(bool(line.icon))
         if line.icon:
             self.notice_icon.set_icon(line.icon)

@@ -154,6 +154,17 @@ def test_an_unknown_outcome_says_not_known_once(code: str | None, lang: str) -> 
     assert (reason in text) == (code != "CANCELLED")
 
 
+def test_an_approval_already_running_is_said_in_one_short_line() -> None:
+    running = client_state(info("running", step=1, total=7, description="Download"))
+    result = ApprovalResult.local(
+        "1.5.0", "Approved 1.5.0. The IPC is installing it.", running, ApprovalOutcome.APPROVED
+    )
+    assert p.result_notice(result, running).text == "Approved 1.5.0."
+    waiting = client_state(info("available"))
+    result = ApprovalResult.local("1.5.0", "x", waiting, ApprovalOutcome.APPROVED)
+    assert p.result_notice(result, waiting).text == "Approved 1.5.0. The update starts; this screen follows it."
+
+
 def test_every_outcome_is_covered_and_converts_to_one_audit_outcome() -> None:
     state = client_state(info())
     for outcome in ApprovalOutcome:

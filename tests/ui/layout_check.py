@@ -176,7 +176,7 @@ def build(size, state_kind: str, long: bool = True):
     notes = LONG_NOTES if long else "## 1.5.0\n\n- Faster."
     if state_kind in ("available", "shelved"):
         state = client_state(info("available", current=cur, available=new, notes=notes))
-    elif state_kind == "running":
+    elif state_kind in ("running", "running-approved"):
         description = "Running post-install actions on every node of the workcell " * 3
         state = client_state(info("running", current=cur, available=new, step=3, total=7, description=description))
     elif state_kind == "up-to-date":  # nothing offered: the Install button shows its longest plain caption
@@ -202,6 +202,10 @@ def build(size, state_kind: str, long: bool = True):
         from hmi.core.shelve import Choice
 
         assert window.shelving.choose(Choice.END_OF_SHIFT, new)
+    if state_kind == "running-approved":  # just approved here: the result beside the progress
+        from hmi.core.client import ApprovalOutcome, ApprovalResult
+
+        window.show_approval_result(ApprovalResult.local(new, "", state, ApprovalOutcome.APPROVED))
     if state_kind == "stale":
         window.show_approval_result(type("R", (), {"outcome": "unknown", "version_id": new,
                                                    "message": "The IPC did not answer in time."})())  # fmt: skip

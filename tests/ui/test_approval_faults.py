@@ -107,7 +107,7 @@ def test_the_answer_lost_after_the_ipc_applied_it_is_approved_once(aloop, window
     assert fake.ipc.approvals == ["1.5.0"]  # no resend: the re-read shows RUNNING(1.5.0)
     assert str(result.outcome) == "approved" and result.sends == 1
     assert result.message == "Approved 1.5.0. The IPC is installing it."
-    assert _screen(window) == "Approved 1.5.0. The update starts; this screen follows it."
+    assert _screen(window) == "Approved 1.5.0."  # the re-read shows it running: the progress says the rest
     assert (record.outcome, record.code, record.sends, record.sent_state) == (
         "approved",
         "UNAVAILABLE",
@@ -309,5 +309,5 @@ def test_another_party_approved_before_the_console_re_read_starts_no_second_run(
         (record,) = store.records()
     assert fake.ipc.approvals == ["1.5.0"] and runs == []  # one send, exactly the id shown; no new run
     assert str(results[0].outcome) == "approved"
-    assert _screen(window) == "Approved 1.5.0. The update starts; this screen follows it."
+    assert _screen(window) == "Approved 1.5.0."  # already running: one short line beside the progress
     assert (record.version_id, record.outcome, record.sends) == ("1.5.0", "approved", 1)

@@ -65,7 +65,7 @@ def switched(window, lang: str) -> None:
     window.status_bar.show_language()
 
 
-STATES = ["up-to-date", "available", "running", "fault", "stale", "shelved"]
+STATES = ["up-to-date", "available", "running", "running-approved", "fault", "stale", "shelved"]
 
 
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
@@ -77,7 +77,17 @@ def test_every_state_and_the_sheet_fit_and_come_from_the_catalogue(qtbot, size, 
         qtbot.addWidget(window)
         switched(window, lang)
         qtbot.wait(1)
-        problems += check_main(window)
+        found = check_main(window)
+        if kind == "running-approved":
+            # Decided: for the 15 s "Approved" is said beside a running update, a step description of three
+            # lines and more may give up its last lines on the smallest screen, cut at a whole line with "…"
+            # (the timeline keeps it whole); nothing else may be squeezed.
+            step = window.version_panel.progress_text
+            squeezed = f"{size[0]}x{size[1]}: label progressText: needs"
+            if any(p.startswith(squeezed) for p in found):
+                assert step.is_elided() and step.toolTip(), "cut without an ellipsis and its tooltip"
+                found = [p for p in found if not p.startswith(squeezed)]
+        problems += [f"{kind}: {p}" for p in found]
         if lang == i18n.PSEUDO:
             problems += [f"{kind}: hard-coded {t}" for t in hard_coded(window)]
         if kind == "available":
