@@ -188,10 +188,10 @@ class NotesPane(QStackedWidget):
             self.timeline.takeItem(self.timeline.count() - 1)
 
     def enable_touch_scroll(self) -> None:
-        """Touch scrolling of the notes and the timeline, switched on at the window's first tick, 1 s after it
-        is built: grabbing the gestures costs about 15 ms and 1 MB at the first call (see
-        widgets.grab_touch_scroll), which would otherwise delay the first data on screen; in the first
-        second both lists are (nearly) empty. Idempotent."""
+        """Touch scrolling of the notes and the timeline, switched on 1 s after the window is built (its own
+        timer there): grabbing the gestures costs about 15 ms and 1 MB at the first call (see
+        widgets.grab_touch_scroll), which would otherwise delay the first data on screen; in the first second
+        both lists are (nearly) empty. Idempotent."""
         if self._touch_ready:
             return
         self._touch_ready = True

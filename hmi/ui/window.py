@@ -175,6 +175,9 @@ class ConsoleWindow(QMainWindow):
         self._ticker.setInterval(TICK_MS)
         self._ticker.timeout.connect(self._on_timer)
         self._ticker.start()
+        # Touch scrolling a second after the window is built, off the first data's path (NotesPane says why); on
+        # its own timer, since the tick's timer does not fire while states come once a second.
+        QTimer.singleShot(TICK_MS, self, self.notes_pane.enable_touch_scroll)
         if kiosk:
             self.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
         self.resize(1280, 800)
@@ -523,7 +526,6 @@ class ConsoleWindow(QMainWindow):
     def on_tick(self) -> None:
         """The 1 s tick (or a new state): idle sign-out first (through the controller), then the clock-dependent
         screen."""
-        self.notes_pane.enable_touch_scroll()
         self.ticked.emit()
         self._render()
 

@@ -144,13 +144,12 @@ def test_an_overlay_built_after_a_language_switch_is_in_that_language(qtbot, qap
         language.switch(window, english)
 
 
-def test_touch_scrolling_comes_with_the_first_tick(qtbot, qapp):
+def test_touch_scrolling_comes_a_second_after_the_window(qtbot, qapp):
     window = make(qtbot, qapp)
+    window.set_state(client_state(info("available")))  # the first data: not yet
     assert not QScroller.hasScroller(window.notes_pane.notes.viewport())
-    window.on_tick()
-    assert QScroller.hasScroller(window.notes_pane.notes.viewport()) and QScroller.hasScroller(
-        window.notes_pane.timeline.viewport()
-    )
+    qtbot.waitUntil(lambda: QScroller.hasScroller(window.notes_pane.notes.viewport()), timeout=5000)
+    assert QScroller.hasScroller(window.notes_pane.timeline.viewport())
 
 
 def test_hidden_icons_render_when_shown(qtbot, qapp):
