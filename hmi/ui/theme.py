@@ -169,6 +169,7 @@ QPushButton#cancelButton, QPushButton#exitStay {{
 HoldButton#confirmButton {{ font-size: {VALUE_PX}px; }}
 QPushButton#exitConfirm {{ min-height: {PRIMARY_PX - 12}px; font-size: {VALUE_PX}px; }}
 QPushButton#noticeClose {{ padding: 0px; min-height: {TOUCH_PX - 4}px; min-width: {TOUCH_PX - 4}px; }}
+QPushButton#languageButton {{ padding: 4px 8px; }}
 QPushButton#demoToggle {{
     background: {DEMO}; color: {WHITE}; border: 2px solid {DEMO}; font-weight: bold;
 }}

@@ -11,7 +11,15 @@ import sys
 
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QFontInfo
-from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QLabel,
+    QPushButton,
+    QStyle,
+    QStyleOptionButton,
+    QWidget,
+)
 
 from hmi.ui.widgets import ElideButton, ElideLabel, HoldButton, WrapLabel
 
@@ -89,9 +97,21 @@ def text_problems(root: QWidget, window: QWidget) -> list[str]:
         elif isinstance(button, HoldButton):
             if button.sizeHint().width() > button.width():
                 problems.append(f"button {name}: caption does not fit")
-        elif button.text() and button.fontMetrics().horizontalAdvance(button.text()) > button.width() - 8:
+        elif button.text() and (
+            button.fontMetrics().horizontalAdvance(button.text()) > button.width() - 8
+            or button.fontMetrics().horizontalAdvance(button.text()) > _contents_width(button) + 2
+        ):  # the second: inside the style's padding and frame (a squeezed "DE" once lost half its D)
             problems.append(f"button {name}: text '{button.text()}' does not fit in {button.width()} px")
     return problems
+
+
+def _contents_width(button: QAbstractButton) -> int:
+    """The width a push button's style leaves for its text (padding and frame taken off, stylesheets included)."""
+    if not isinstance(button, QPushButton):
+        return button.width()
+    option = QStyleOptionButton()
+    button.initStyleOption(option)
+    return button.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option, button).width()
 
 
 def overlap_problems(window: QWidget, widgets: list[QWidget]) -> list[str]:
