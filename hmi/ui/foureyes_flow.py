@@ -133,6 +133,7 @@ class FourEyesFlow(QObject):
             title=_("Second operator: sign in to confirm {v}").format(v=self._shown()),
             caption=self._caption(),
             counts_from=first.at,
+            first=first.operator,
         )
         self._sheet.set_remaining(self.remaining(self._clock()))
 

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hmi.core.foureyes import same_person
 from hmi.core.i18n import N_, _
 from hmi.core.model import (
     DISPLAY_ID_MAX,
@@ -421,9 +422,12 @@ class ConfirmSheet(Overlay):
         self.signin_caption.setText(_(WHO_IS_APPROVING))
         self._enter_signin(names, message, selected)
 
-    def show_second_signin(self, names: list[str], *, title: str, caption: str, counts_from: float) -> None:
+    def show_second_signin(
+        self, names: list[str], *, title: str, caption: str, counts_from: float, first: str | None = None
+    ) -> None:
         """Four-eyes: the sign-in step again, for the second operator (`title` names the version). The sheet's
-        time limit now counts from `counts_from`, the first confirmation."""
+        time limit now counts from `counts_from`, the first confirmation. The keyboard focus starts on the
+        first name that is not `first`, the operator who confirmed already (Enter on their name is refused)."""
         if self.signin_page is None or self.pad is None or self._version is None:
             return
         self._generation += 1
@@ -434,6 +438,9 @@ class ConfirmSheet(Overlay):
         self.signin_title.setText(title)
         self.signin_caption.setText(caption)
         self._enter_signin(names, "", None)
+        others = [b for n, b in self._picker.items() if first is None or not same_person(first, n)]
+        if others:
+            others[0].setFocus(Qt.FocusReason.OtherFocusReason)
 
     def show_second_confirm(self, operator_text: str) -> None:
         """Four-eyes: the second operator's hold (no "Change operator": Cancel starts over)."""

@@ -85,6 +85,11 @@ def test_two_operators_approve_and_both_names_and_times_are_in_the_one_record(al
             assert sheet.signin_title.text() == "Second operator: sign in to confirm 1.5.0"
             assert sheet.signin_caption.text() == "anna confirmed first. Tap another name."
             assert sheet.signin_countdown.text().startswith("Closes in ")
+            # The keyboard focus starts on a name that can confirm, not on anna's (Enter there is refused).
+            focused = w.focusWidget()
+            assert focused is not sheet.operator_button("anna") and focused in [
+                sheet.operator_button(n) for n in ("bert", "vera")
+            ], focused
             assert live.approvals == []  # the first hold alone sends nothing
             tap(sheet.operator_button("bert"))
             await type_pin(sheet, PINS["bert"])
