@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from hmi.core.foureyes import same_person
-from hmi.core.i18n import N_, _
+from hmi.core.i18n import N_, _, ngettext
 from hmi.core.model import (
     DISPLAY_ID_MAX,
     ApprovalIntent,
@@ -736,8 +736,13 @@ class HistorySheet(Overlay):
         if error:
             self.caption.setText(error)
         else:
-            self.caption.setText(
-                _("Newest first: the last {n} records of {path}. All of them: ipc-hmi history").format(
-                    n=len(records), path=self._source or _("the audit trail")
-                )
-            )
+            path, n = self._source or _("the audit trail"), len(records)
+            if n == 0:  # the table says there is nothing yet; the caption only says where from
+                caption = _("From {path}. All records: ipc-hmi history").format(path=path)
+            else:
+                caption = ngettext(
+                    "Newest first: {n} record of {path}. All of them: ipc-hmi history",
+                    "Newest first: the last {n} records of {path}. All of them: ipc-hmi history",
+                    n,
+                ).format(n=n, path=path)
+            self.caption.setText(caption)

@@ -91,8 +91,10 @@ def test_history_lists_the_new_record_after_an_approval(aloop, windows, store):
             w = live.window
             await until(w.version_panel.approve_button.isEnabled, 10, "Install")
             assert w.open_history()
-            await until(lambda: "Newest first" in w.history_sheet.caption.text(), 5, "the (empty) history")
+            caption = w.history_sheet.caption
+            await until(lambda: caption.text().startswith("From "), 5, "the (empty) history")
             assert w.history_sheet.view.table.rowCount() == 0
+            assert caption.text() == f"From {store.path}. All records: ipc-hmi history"  # no "the last 0 records"
             tap(w.history_sheet.close_button)
             tap(w.version_panel.approve_button)
             await sign_in_on_sheet(w, "anna", PINS["anna"])
@@ -107,6 +109,7 @@ def test_history_lists_the_new_record_after_an_approval(aloop, windows, store):
             assert w.open_history()  # opened while the approval is on its way: refreshed when it finishes
             view = w.history_sheet.view
             await until(lambda: view.table.rowCount() == 1 and view.row_text(0)[4] == "OK", 10, "the approved row")
+            assert caption.text().startswith("Newest first: 1 record of ")  # one: singular
             row = view.row_text(0)
             assert row[1:4] == ["anna", "1.5.0 (was 1.4.2)", live.mock.address]
             assert row[5].startswith("Approved")
