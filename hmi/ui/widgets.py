@@ -145,8 +145,8 @@ class WrapLabel(QLabel):
         policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
-        # Layouts by (text, width, font, max_lines, height): the layout asks without a height, painting with one.
-        self._cache: dict[tuple[str, int, str, int | None, int | None], tuple[tuple[QTextLayout, int], bool]] = {}
+        # Layouts by (text, width, font, line limit): max_lines, or fewer when the layout squeezes the label.
+        self._cache: dict[tuple[str, int, str, int | None], tuple[tuple[QTextLayout, int], bool]] = {}
         self.setText(text)
 
     def setText(self, text: str) -> None:
@@ -199,21 +199,27 @@ class WrapLabel(QLabel):
 
     def _layout(self, width: int, height: int | None = None) -> tuple[QTextLayout, int]:
         """The text laid out at `width`, cut after `max_lines` lines and, with `height` (painting), after the
-        last line that fits it whole (at least one)."""
+        last line that fits it whole (at least one). An unsqueezed label paints the layout its height was
+        measured with."""
         width = max(1, width)
-        key = (self.text(), width, self.font().key(), self._max_lines, height)
-        cached = self._cache.get(key)
-        if cached is not None:
-            self._elided = cached[1]
-            return cached[0]
-        text = self.text()
-        result = self._lay(text, width)
-        elided = False
-        limit = self._max_lines
+        result, elided = self._cut(width, self._max_lines)
         if height is not None and result[1] > height:
             layout = result[0]
             fit = sum(1 for i in range(layout.lineCount()) if layout.lineAt(i).rect().bottom() <= height + 0.5)
-            limit = max(1, min(limit or fit, fit))
+            result, elided = self._cut(width, max(1, fit))
+        self._elided = elided
+        return result
+
+    def _cut(self, width: int, limit: int | None) -> tuple[tuple[QTextLayout, int], bool]:
+        """The text at `width` in at most `limit` lines, the last ending in "…" when text is left out; and
+        whether it is. Cached by text, width, font and limit."""
+        key = (self.text(), width, self.font().key(), limit)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        text = self.text()
+        result = self._lay(text, width)
+        elided = False
         if limit and result[0].lineCount() > limit:
             start = result[0].lineAt(limit - 1).textStart()
             last = QFontMetrics(self.font()).elidedText(text[start:], Qt.TextElideMode.ElideRight, width)
@@ -222,8 +228,7 @@ class WrapLabel(QLabel):
         if len(self._cache) >= 8:
             self._cache.clear()
         self._cache[key] = (result, elided)
-        self._elided = elided
-        return result
+        return result, elided
 
     def _sync_tooltip(self) -> None:
         elided = self.is_elided()
