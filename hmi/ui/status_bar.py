@@ -94,9 +94,10 @@ class StatusBar(QFrame):
         current = _on_screen()
         self.language_button.setText(current.upper())  # a language code, the same in every language
         # Never narrower than its code: squeezed to 48 px by a full status bar (sign-in on, 800×480, German),
-        # the style's padding clipped "DE" to half a D. Padding (8 px each side) and the focus frame (3 px).
+        # the style's padding clipped "DE" to half a D. The code, its padding and the focus frame, 4 px to spare.
         code = self.language_button.fontMetrics().horizontalAdvance(self.language_button.text())
-        self.language_button.setMinimumWidth(max(theme.TOUCH_PX, code + 2 * 8 + 2 * 3 + 4))
+        needed = code + 2 * (theme.LANGUAGE_PAD_PX + theme.BUTTON_FOCUS_PX) + 4
+        self.language_button.setMinimumWidth(max(theme.TOUCH_PX, needed))
         self.language_button.setAccessibleName(_("Language: English. Tap for German.") if current == "en"
                                                else _("Language: German. Tap for English."))  # fmt: skip
         self.language_button.setToolTip(plain_tooltip(self.language_button.accessibleName()))

@@ -20,6 +20,8 @@ SHEET_TITLE_PX = 26
 SHEET_ID_PX = 40  # the version id on the confirmation sheet: the largest text there, read from a metre
 SHEET_ID_COMPACT_PX = 24  # on a small panel (800×480) a wrapped 120-character id must leave the notes room
 TOUCH_PX = 48  # smallest touch target
+LANGUAGE_PAD_PX = 8  # the language button's padding left and right (its text is a two-letter code)
+BUTTON_FOCUS_PX = 3  # a focused push button's border
 PRIMARY_PX = 72  # the Approve button and the sheet's buttons
 ICON_PX = 56  # headline icon
 SMALL_ICON_PX = 28
@@ -153,7 +155,7 @@ QPushButton {{
     background: {PAPER}; color: {TEXT}; border: 2px solid {BORDER}; border-radius: 6px;
     min-height: {TOUCH_PX - 12}px; padding: 4px 16px;
 }}
-QPushButton:focus {{ border: 3px solid {ACCENT}; }}
+QPushButton:focus {{ border: {BUTTON_FOCUS_PX}px solid {ACCENT}; }}
 QPushButton:pressed {{ background: {DISABLED_BG}; }}
 QPushButton#approveButton {{
     background: {ACCENT}; color: {WHITE}; border: 2px solid {ACCENT}; font-size: {VALUE_PX}px; font-weight: bold;
@@ -169,7 +171,7 @@ QPushButton#cancelButton, QPushButton#exitStay {{
 HoldButton#confirmButton {{ font-size: {VALUE_PX}px; }}
 QPushButton#exitConfirm {{ min-height: {PRIMARY_PX - 12}px; font-size: {VALUE_PX}px; }}
 QPushButton#noticeClose {{ padding: 0px; min-height: {TOUCH_PX - 4}px; min-width: {TOUCH_PX - 4}px; }}
-QPushButton#languageButton {{ padding: 4px 8px; }}
+QPushButton#languageButton {{ padding: 4px {LANGUAGE_PAD_PX}px; }}
 QPushButton#demoToggle {{
     background: {DEMO}; color: {WHITE}; border: 2px solid {DEMO}; font-weight: bold;
 }}
