@@ -127,7 +127,7 @@ def next_shift_end(shift_ends: Sequence[str], now: float, tz: dt.tzinfo | None =
     when no shift ends are configured."""
     if not shift_ends:
         return None
-    local = dt.datetime.fromtimestamp(now, tz) if tz is not None else dt.datetime.fromtimestamp(now)
+    local = dt.datetime.fromtimestamp(now, tz)  # tz None: local time
     times = sorted({parse_clock(t) for t in shift_ends})
     best: float | None = None
     for offset in (-1, 0, 1, 2):  # -1: around a DST change the local date can lag the instant
@@ -150,11 +150,11 @@ def clock_text(wall: float, tz: dt.tzinfo | None = None, now: float | None = Non
     """ "14:00": the wall time in `tz` (None: local). With `now`, a time on another day than now's names its
     date first ("2026-12-08 02:00", "08.12.2026 02:00" in German): a shelf chosen at 23:00 until the end of the
     night shift must not read as if it ended at 02:00 today."""
-    when = dt.datetime.fromtimestamp(wall, tz) if tz is not None else dt.datetime.fromtimestamp(wall)
+    when = dt.datetime.fromtimestamp(wall, tz)  # tz None: local time
     clock = when.strftime("%H:%M")
     if now is None:
         return clock
-    today = (dt.datetime.fromtimestamp(now, tz) if tz is not None else dt.datetime.fromtimestamp(now)).date()
+    today = dt.datetime.fromtimestamp(now, tz).date()
     return clock if when.date() == today else f"{format_day(when.date())} {clock}"
 
 
