@@ -17,7 +17,7 @@ import importlib
 import sys
 
 from hmi import __version__
-from hmi.core.i18n import N_, _
+from hmi.core.i18n import N_, _, ngettext
 
 # Which module registers each subcommand (`register(subparsers)`), in the order shown by --help.
 # Running one command imports only its own module: `ipc-hmi report` must start fast.
@@ -61,10 +61,8 @@ ARGPARSE_TEXTS = (
 
 def _speak_argparse() -> None:
     """argparse's texts in the language chosen (see ARGPARSE_TEXTS)."""
-    from hmi.core import i18n
-
-    setattr(argparse, "_", i18n._)  # noqa: B010  (argparse's module-level gettext alias)
-    setattr(argparse, "ngettext", i18n.ngettext)  # noqa: B010
+    setattr(argparse, "_", _)  # noqa: B010  (argparse's module-level gettext alias)
+    setattr(argparse, "ngettext", ngettext)  # noqa: B010
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
