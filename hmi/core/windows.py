@@ -320,7 +320,11 @@ class WindowRules:
         if not self.is_open(instant):
             return None
         end = self.open_until(instant)
-        return None if end is None else _(INSIDE_WINDOW).format(end=format_day_time(end, self.tz))
+        return None if end is None else self.until_text(end)
+
+    def until_text(self, end: dt.datetime) -> str:
+        """ "Approvals until Sat 06:00.": `end` (an `open_until` answer) in the rules' zone, translated."""
+        return _(INSIDE_WINDOW).format(end=format_day_time(end, self.tz))
 
     def audit_message(self, instant: dt.datetime) -> str:
         """The refused-locally record's message (English, as every audit value)."""

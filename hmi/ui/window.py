@@ -107,6 +107,9 @@ class ConsoleWindow(QMainWindow):
         self._closing_ok = not kiosk
         self._signin: SignInFlow | None = None
         self._windows: WindowRules | None = None  # maintenance windows (set_window_rules); None: any time
+        # The open stretch last found (from, its end): the end holds for every instant in it, and finding it
+        # walks the week (about 0.65 ms), too much for every render.
+        self._open_span: tuple[dt.datetime, dt.datetime] | None = None
         self._four_eyes: FourEyesFlow | None = None
 
         self.setWindowTitle(_("IPC Update Console") + (f" — {_(DEMO_TITLE)}" if demo else ""))
@@ -337,6 +340,7 @@ class ConsoleWindow(QMainWindow):
     def set_window_rules(self, rules: WindowRules | None) -> None:
         """Maintenance windows: outside them Install is off and says when approving is allowed (every tick)."""
         self._windows = rules
+        self._open_span = None
         self._render()
 
     def window_closed(self) -> str | None:
@@ -346,10 +350,19 @@ class ConsoleWindow(QMainWindow):
         return self._windows.refusal(dt.datetime.fromtimestamp(self._wall(), dt.UTC))
 
     def window_open_until(self) -> str | None:
-        """Inside a maintenance window: until when approving is allowed (by the wall clock), or None."""
-        if self._windows is None:
+        """Inside a maintenance window: until when approving is allowed (by the wall clock), or None. The end
+        is looked up again only when the clock leaves the open stretch it was found for."""
+        rules = self._windows
+        if rules is None:
             return None
-        return self._windows.allowance(dt.datetime.fromtimestamp(self._wall(), dt.UTC))
+        now = dt.datetime.fromtimestamp(self._wall(), dt.UTC)
+        span = self._open_span
+        if span is None or not span[0] <= now < span[1]:
+            end = rules.open_until(now) if rules.is_open(now) else None
+            self._open_span = span = (now, end) if end is not None else None
+            if span is None:
+                return None
+        return rules.until_text(span[1])
 
     def set_unrecorded(self, unrecorded: bool) -> None:
         """--no-audit: approvals go out without a record; the sheet and the timeline say so."""

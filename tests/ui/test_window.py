@@ -470,3 +470,31 @@ def test_touch_scrolling_comes_on_while_states_arrive_every_tenth_of_a_second(vi
     finally:
         feeder.stop()
     assert view._ticker.interval() == 1150  # the tick was put off all along: the states came faster
+
+
+def test_the_window_end_on_screen_is_the_rules_answer_at_every_instant(qtbot, clock) -> None:
+    """The window keeps the open stretch it found (finding its end walks the week); whatever the clock does,
+    forward through a week in odd steps, across a DST change, or jumping back, the line says what the rules
+    say at that instant."""
+    import datetime as dt
+    import random
+
+    from hmi.core.windows import WindowRules
+
+    wall = {"now": dt.datetime(2026, 10, 23, 12, 0, tzinfo=dt.UTC).timestamp()}  # Friday, DST ends Sunday
+    view = ConsoleWindow(target="127.0.0.1:50051", clock=clock, wall=lambda: wall["now"])
+    qtbot.addWidget(view)
+    rules = WindowRules.from_config(["Mon-Fri 22:00-06:00", "Sat 06:00-14:00", "Sun 02:30-03:00"], "Europe/Berlin")
+    assert rules is not None
+    view.set_window_rules(rules)
+    picks = random.Random(13)
+    start = wall["now"]
+    steps = [start + i * 7 * 60 + 13 for i in range(0, 1440)]  # 7 min steps over a week
+    steps += [start + picks.uniform(0, 7 * 86400) for _ in range(300)]  # jumps either way
+    said = 0
+    for now in steps:
+        wall["now"] = now
+        expected = rules.allowance(dt.datetime.fromtimestamp(now, dt.UTC))
+        assert view.window_open_until() == expected, dt.datetime.fromtimestamp(now, dt.UTC)
+        said += expected is not None
+    assert 0 < said < len(steps)  # both open and closed instants were met
